@@ -1,0 +1,24 @@
+# The README's commands. Each one installs what is missing first
+# (scripts/bootstrap is quick and offline when nothing is).
+BUILD ?= build
+MESON_OPTIONS ?= -Dwerror=true
+
+.PHONY: all deps build run check clean
+
+all: build
+
+deps:
+	@scripts/bootstrap
+
+build: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) $(MESON_OPTIONS) >/dev/null
+	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
+
+run: build
+	@scripts/run $(BUILD)
+
+check: build
+	@scripts/check $(BUILD)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,85 @@
+/* The backend loader: the bundled library loads and works, a missing file and
+ * a missing symbol are clear errors. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "harness.h"
+
+static void test_bundled_backend_loads_every_proc(void)
+{
+    char err[512] = "";
+    struct wgv_backend *b = wgv_backend_open(NULL, err, sizeof(err));
+    CHECK_MSG(b != NULL, "%s", err);
+    if (!b)
+        return;
+    const wgv_proc *procs = (const wgv_proc *)&b->procs;
+    for (size_t i = 0; i < sizeof(b->procs) / sizeof(wgv_proc); i++)
+        CHECK(procs[i] != NULL);
+    wgv_backend_close(b);
+}
+
+static void test_instance_created_and_released(void)
+{
+    char err[512] = "";
+    struct wgv_backend *b = wgv_backend_open(NULL, err, sizeof(err));
+    CHECK_MSG(b != NULL, "%s", err);
+    if (!b)
+        return;
+    void *instance = b->procs.createInstance(NULL);
+    CHECK(instance != NULL);
+    if (instance) {
+        b->procs.instanceAddRef(instance);
+        b->procs.instanceRelease(instance);
+        b->procs.instanceRelease(instance);
+    }
+    wgv_backend_close(b);
+}
+
+static void test_missing_file_names_the_path(void)
+{
+    char err[512] = "";
+    const char *path = "/nonexistent/libwebgpu-missing.so";
+    struct wgv_backend *b = wgv_backend_open(path, err, sizeof(err));
+    CHECK(b == NULL);
+    CHECK_MSG(strstr(err, path) != NULL, "error was: %s", err);
+    wgv_backend_close(b);
+}
+
+static void test_missing_symbol_names_the_symbol(void)
+{
+    char err[512] = "";
+    struct wgv_backend *b = wgv_backend_open(FAKE_BACKEND, err, sizeof(err));
+    CHECK(b == NULL);
+    CHECK_MSG(strstr(err, "wgpuInstanceAddRef") != NULL, "error was: %s", err);
+    CHECK_MSG(strstr(err, FAKE_BACKEND) != NULL, "error was: %s", err);
+    wgv_backend_close(b);
+}
+
+static void test_environment_overrides_default(void)
+{
+    const char *old = getenv(WGV_BACKEND_ENV);
+    char *saved = old ? strdup(old) : NULL;
+    setenv(WGV_BACKEND_ENV, "/nonexistent/override.so", 1);
+    CHECK(strcmp(wgv_backend_default_path(), "/nonexistent/override.so") == 0);
+    char err[512] = "";
+    struct wgv_backend *b = wgv_backend_open(NULL, err, sizeof(err));
+    CHECK(b == NULL);
+    CHECK_MSG(strstr(err, "/nonexistent/override.so") != NULL, "error was: %s", err);
+    if (saved) {
+        setenv(WGV_BACKEND_ENV, saved, 1);
+        free(saved);
+    } else {
+        unsetenv(WGV_BACKEND_ENV);
+    }
+}
+
+int main(void)
+{
+    RUN(test_bundled_backend_loads_every_proc);
+    RUN(test_instance_created_and_released);
+    RUN(test_missing_file_names_the_path);
+    RUN(test_missing_symbol_names_the_symbol);
+    RUN(test_environment_overrides_default);
+    return harness_finish("loader");
+}
