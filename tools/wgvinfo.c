@@ -35,13 +35,13 @@ int main(int argc, char **argv)
     }
     printf("backend library: %s (%zu procs resolved)\n", b->path, wgv_proc_count);
 
-    void *instance = b->procs.createInstance(NULL);
+    WGPUInstance instance = b->procs.createInstance(NULL);
     if (!instance) {
         fprintf(stderr, "wgvinfo: wgpuCreateInstance returned NULL on %s\n", b->path);
         wgv_backend_close(b);
         return 1;
     }
-    printf("instance created: %p\n", instance);
+    printf("instance created: %p\n", (void *)instance);
     b->procs.instanceRelease(instance);
     printf("instance released\n");
     wgv_backend_close(b);

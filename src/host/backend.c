@@ -59,6 +59,12 @@ struct wgv_backend *wgv_backend_open(const char *path, char *err, size_t errlen)
     return b;
 }
 
+bool wgv_backend_has_symbol(const struct wgv_backend *backend, const char *symbol)
+{
+    dlerror();
+    return dlsym(backend->handle, symbol) != NULL;
+}
+
 void wgv_backend_close(struct wgv_backend *backend)
 {
     if (!backend)

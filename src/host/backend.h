@@ -7,9 +7,10 @@
 #ifndef WGV_HOST_BACKEND_H
 #define WGV_HOST_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#include "backend-procs.h"
+#include "wgv-host-wire.h"
 
 /* Environment variable that overrides the backend library's path. */
 #define WGV_BACKEND_ENV "WGV_BACKEND_LIB"
@@ -28,6 +29,9 @@ const char *wgv_backend_default_path(void);
  * every proc. Returns a new backend the caller frees with wgv_backend_close, or
  * NULL with a one-line reason naming the path or the missing symbol in err. */
 struct wgv_backend *wgv_backend_open(const char *path, char *err, size_t errlen);
+
+/* Whether the library exports a symbol (for telling ABIs apart). */
+bool wgv_backend_has_symbol(const struct wgv_backend *backend, const char *symbol);
 
 /* Unloads the library and frees the backend. NULL is allowed. */
 void wgv_backend_close(struct wgv_backend *backend);

@@ -1,0 +1,98 @@
+/* libwgv-host: the embeddable host renderer of webgpu-virtio.
+ *
+ * A VMM (or wgv-server) creates one wgv_host, then one wgv_context per guest
+ * connection. It hands the context the untrusted command bytes the guest
+ * sent; the context decodes them, runs them on its own WebGPU instance and
+ * devices, and emits replies through a callback. A protocol violation ends
+ * that context only: wgv_context_submit returns -1, the guest gets a
+ * context-lost reply with the reason, and the host and every other context
+ * go on. Contexts are independent; one context must be used from one thread
+ * at a time. */
+#ifndef WGV_HOST_H
+#define WGV_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct wgv_host;
+struct wgv_context;
+
+enum wgv_log_level { WGV_LOG_ERROR = 0, WGV_LOG_WARN = 1, WGV_LOG_INFO = 2, WGV_LOG_DEBUG = 3 };
+
+struct wgv_host_config {
+    /* Path of the webgpu.h implementation; NULL: $WGV_BACKEND_LIB or the
+     * bundled Dawn. */
+    const char *backend_path;
+    /* Force this backend type for every adapter request (a WGPUBackendType
+     * value of the standard header, e.g. 1 = Null for fuzzing); 0 = the
+     * guest's choice. */
+    uint32_t force_backend;
+    /* Called for log messages; NULL logs nothing. */
+    void (*log)(void *user, enum wgv_log_level level, const char *message);
+    void *user;
+};
+
+/* Per-context I/O the embedder provides. */
+struct wgv_context_io {
+    /* Receives each reply record (header included); returns false if it
+     * could not be delivered (the context is then lost). */
+    bool (*reply)(void *user, const void *bytes, size_t len);
+    /* Shared memory the guest names by offset (bulk data, mapped ranges);
+     * the host checks every range against bulk_size. May be NULL/0. */
+    uint8_t *bulk;
+    uint64_t bulk_size;
+    void *user;
+};
+
+/* Loads the backend and returns a host, or NULL with a reason in err. */
+struct wgv_host *wgv_host_create(const struct wgv_host_config *config, char *err, size_t errlen);
+
+/* Destroys a host; its contexts must be destroyed first. */
+void wgv_host_destroy(struct wgv_host *host);
+
+/* The protocol version this host speaks (changes whenever the wire does). */
+uint32_t wgv_host_protocol_version(void);
+
+/* Writes the capset (protocol version and limits, docs/protocol.md) into
+ * buf; returns its size, or 0 if cap is too small. */
+size_t wgv_host_capset(const struct wgv_host *host, void *buf, size_t cap);
+
+/* Creates a context with its own WebGPU instance; NULL on failure. */
+struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
+                                       const struct wgv_context_io *io);
+
+/* Releases every object of the context and frees it. */
+void wgv_context_destroy(struct wgv_context *ctx);
+
+/* Decodes and runs a sequence of whole commands (untrusted bytes; the host
+ * copies what it needs first). Returns 0, or -1 if the context is lost. */
+int wgv_context_submit(struct wgv_context *ctx, const void *bytes, size_t len);
+
+/* The same for bytes the embedder already copied out of memory the guest
+ * can write (a ring reader's private buffer): no second copy is made. */
+int wgv_context_submit_copied(struct wgv_context *ctx, const void *bytes, size_t len);
+
+/* Lets the backend deliver finished work (callbacks become replies).
+ * Returns the number of callbacks still pending. */
+int wgv_context_poll(struct wgv_context *ctx);
+
+/* Ends the context for a violation the embedder found (a lying ring, a bad
+ * resource): the guest gets context-lost with the reason. */
+void wgv_context_kill(struct wgv_context *ctx, const char *reason);
+
+/* Whether the context was ended, and why (NULL if not lost). */
+const char *wgv_context_lost_reason(const struct wgv_context *ctx);
+
+/* Live objects of the context (for leak checks), all types together. */
+size_t wgv_context_live_objects(const struct wgv_context *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

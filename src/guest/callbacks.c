@@ -1,0 +1,197 @@
+/* Replies become callbacks: decode, apply their effect on guest state (map
+ * state, adapter and device state, results of async creation), call the
+ * application. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+#include "protocol.h"
+
+void wgv_future_fire(struct wgv_client *c, struct wgv_future *f);
+void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, const void *body,
+                     size_t len);
+
+static bool callback_succeeded(unsigned cb, const void *args)
+{
+    switch (cb) {
+    case WGV_CB_RequestAdapterCallback:
+        return ((const struct wgv_gcb_RequestAdapterCallback *)args)->status ==
+               WGPURequestAdapterStatus_Success;
+    case WGV_CB_RequestDeviceCallback:
+        return ((const struct wgv_gcb_RequestDeviceCallback *)args)->status ==
+               WGPURequestDeviceStatus_Success;
+    case WGV_CB_CreateComputePipelineAsyncCallback:
+        return ((const struct wgv_gcb_CreateComputePipelineAsyncCallback *)args)->status ==
+               WGPUCreatePipelineAsyncStatus_Success;
+    case WGV_CB_CreateRenderPipelineAsyncCallback:
+        return ((const struct wgv_gcb_CreateRenderPipelineAsyncCallback *)args)->status ==
+               WGPUCreatePipelineAsyncStatus_Success;
+    default:
+        return true;
+    }
+}
+
+static bool delivers_object(unsigned cb)
+{
+    return cb == WGV_CB_RequestAdapterCallback || cb == WGV_CB_RequestDeviceCallback ||
+           cb == WGV_CB_CreateComputePipelineAsyncCallback ||
+           cb == WGV_CB_CreateRenderPipelineAsyncCallback;
+}
+
+static void map_done(struct wgv_client *c, struct wgv_buffer *b, uint64_t future, bool ok)
+{
+    pthread_mutex_lock(&c->lock);
+    if (b->map_future == future) {
+        b->map_future = 0;
+        if (ok) {
+            b->map_state = WGPUBufferMapState_Mapped;
+        } else {
+            b->map_state = WGPUBufferMapState_Unmapped;
+            if (b->has_shm) {
+                wgv_bulk_release(&c->bulk, b->shm_offset, b->shm_size);
+                b->has_shm = false;
+            }
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void wgv_future_fire(struct wgv_client *c, struct wgv_future *f)
+{
+    unsigned shape = wgv_callback_shape[f->callback];
+    const struct wgv_shape *s = &wgv_guest_abi.shapes[shape];
+    _Alignas(16) uint8_t args[256];
+    struct wgv_arena arena;
+    wgv_arena_init(&arena, 1u << 26);
+    struct wgv_reader r;
+    const struct wgv_reply_header *h = f->reply;
+    wgv_reader_init(&r, (const uint8_t *)f->reply + sizeof(*h), f->reply_len - sizeof(*h));
+    bool decoded = s->size <= sizeof(args) &&
+                   wgv_decode(&wgv_guest_abi, &c->ops, shape, args, &r, &arena);
+    if (decoded) {
+        bool ok = callback_succeeded(f->callback, args);
+        void *obj = f->object;
+        if (f->callback == WGV_CB_BufferMapCallback && f->object) {
+            const struct wgv_gcb_BufferMapCallback *a = (const void *)args;
+            map_done(c, (struct wgv_buffer *)f->object, f->id, a->status == WGPUMapAsyncStatus_Success);
+        }
+        if (delivers_object(f->callback) && !ok && f->object) {
+            /* The creation failed: the application gets NULL and the
+             * reserved object (and a device's queue) goes away. */
+            if (f->callback == WGV_CB_RequestDeviceCallback) {
+                struct wgv_device *d = (struct wgv_device *)f->object;
+                if (d->queue) {
+                    wgv_object_release(d->queue);
+                    d->queue = NULL;
+                }
+            }
+            wgv_object_release(f->object);
+            obj = NULL;
+        }
+        if (f->fn)
+            wgv_guest_invoke_callback(f->callback, f->fn, args, obj, f->userdata1, f->userdata2);
+    }
+    wgv_arena_free(&arena);
+    if (!f->weak)
+        wgv_object_release(f->object);
+    free(f->reply);
+    free(f);
+}
+
+/* ------------------------------------------------------ adapter, device */
+
+static struct wgv_object *awaited_object(struct wgv_client *c, unsigned cb, uint64_t handle)
+{
+    for (struct wgv_future *f = c->futures; f; f = f->next)
+        if (f->callback == cb && f->object && wgv_object_handle(f->object) == handle)
+            return f->object;
+    return NULL;
+}
+
+static WGPUStringView own_string(WGPUStringView s)
+{
+    size_t n = s.data ? s.length : 0;
+    char *p = malloc(n + 1);
+    if (!p)
+        return (WGPUStringView){NULL, 0};
+    if (n)
+        memcpy(p, s.data, n);
+    p[n] = 0;
+    return (WGPUStringView){p, n};
+}
+
+void wgv_features_set(struct wgv_features *f, const WGPUFeatureName *names, size_t count)
+{
+    free(f->names);
+    f->names = NULL;
+    f->count = 0;
+    if (!count)
+        return;
+    f->names = malloc(count * sizeof(*names));
+    if (!f->names)
+        return;
+    memcpy(f->names, names, count * sizeof(*names));
+    f->count = count;
+}
+
+bool wgv_features_has(const struct wgv_features *f, WGPUFeatureName name)
+{
+    for (size_t i = 0; i < f->count; i++)
+        if (f->names[i] == name)
+            return true;
+    return false;
+}
+
+void wgv_features_get(const struct wgv_features *f, WGPUSupportedFeatures *out)
+{
+    out->featureCount = 0;
+    out->features = NULL;
+    if (!f->count)
+        return;
+    WGPUFeatureName *copy = malloc(f->count * sizeof(*copy));
+    if (!copy)
+        return;
+    memcpy(copy, f->names, f->count * sizeof(*copy));
+    out->features = copy;
+    out->featureCount = f->count;
+}
+
+void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, const void *body,
+                     size_t len)
+{
+    /* Called with the client lock held. */
+    struct wgv_reader r;
+    struct wgv_arena arena;
+    wgv_reader_init(&r, body, len);
+    wgv_arena_init(&arena, 1u << 24);
+    WGPUAdapterInfo info;
+    WGPULimits limits;
+    WGPUSupportedFeatures features;
+    if (h->kind == WGV_REPLY_ADAPTER_STATE) {
+        struct wgv_adapter *a = (struct wgv_adapter *)awaited_object(c, WGV_CB_RequestAdapterCallback, h->key);
+        if (a && wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_AdapterInfo, &info, &r, &arena) &&
+            wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_Limits, &limits, &r, &arena) &&
+            wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_SupportedFeatures, &features, &r, &arena)) {
+            a->info = info;
+            a->info.nextInChain = NULL;
+            a->info.vendor = own_string(info.vendor);
+            a->info.architecture = own_string(info.architecture);
+            a->info.device = own_string(info.device);
+            a->info.description = own_string(info.description);
+            a->limits = limits;
+            a->limits.nextInChain = NULL;
+            wgv_features_set(&a->features, features.features, features.featureCount);
+            a->have_state = true;
+        }
+    } else {
+        struct wgv_device *d = (struct wgv_device *)awaited_object(c, WGV_CB_RequestDeviceCallback, h->key);
+        if (d && wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_Limits, &limits, &r, &arena) &&
+            wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_SupportedFeatures, &features, &r, &arena)) {
+            d->limits = limits;
+            d->limits.nextInChain = NULL;
+            wgv_features_set(&d->features, features.features, features.featureCount);
+            d->have_state = true;
+        }
+    }
+    wgv_arena_free(&arena);
+}

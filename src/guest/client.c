@@ -1,0 +1,593 @@
+/* The client: one connection to a host context. Encodes commands, reads
+ * replies, keeps futures and object ids. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "guest.h"
+#include "protocol.h"
+
+/* ---------------------------------------------------------------- ids */
+
+static bool idmap_take(struct wgv_idmap *m, uint32_t *id, uint32_t *gen)
+{
+    if (m->free_len) {
+        *id = m->free_ids[--m->free_len];
+    } else {
+        if (m->len == 0)
+            m->len = 1; /* id 0 is null */
+        if (m->len >= m->cap) {
+            uint32_t cap = m->cap ? m->cap * 2 : 64;
+            uint32_t *g = realloc(m->gens, (size_t)cap * sizeof(*g));
+            if (!g)
+                return false;
+            memset(g + m->cap, 0, (size_t)(cap - m->cap) * sizeof(*g));
+            m->gens = g;
+            m->cap = cap;
+        }
+        *id = m->len++;
+    }
+    *gen = ++m->gens[*id];
+    return true;
+}
+
+static void idmap_put(struct wgv_idmap *m, uint32_t id)
+{
+    if (m->free_len == m->free_cap) {
+        uint32_t cap = m->free_cap ? m->free_cap * 2 : 64;
+        uint32_t *f = realloc(m->free_ids, (size_t)cap * sizeof(*f));
+        if (!f)
+            return; /* the id is never reused: harmless */
+        m->free_ids = f;
+        m->free_cap = cap;
+    }
+    m->free_ids[m->free_len++] = id;
+}
+
+/* ------------------------------------------------------------- objects */
+
+static size_t object_size(unsigned type)
+{
+    switch (type) {
+    case WGV_OBJ_Buffer: return sizeof(struct wgv_buffer);
+    case WGV_OBJ_Texture: return sizeof(struct wgv_texture);
+    case WGV_OBJ_QuerySet: return sizeof(struct wgv_query_set);
+    case WGV_OBJ_Adapter: return sizeof(struct wgv_adapter);
+    case WGV_OBJ_Device: return sizeof(struct wgv_device);
+    case WGV_OBJ_Instance: return sizeof(struct wgv_instance);
+    default: return sizeof(struct wgv_object);
+    }
+}
+
+struct wgv_object *wgv_object_create(struct wgv_client *c, unsigned type, struct wgv_object *parent)
+{
+    struct wgv_object *o = calloc(1, object_size(type));
+    if (!o)
+        return NULL;
+    pthread_mutex_lock(&c->lock);
+    bool ok = idmap_take(&c->ids[type], &o->id, &o->gen);
+    pthread_mutex_unlock(&c->lock);
+    if (!ok) {
+        free(o);
+        return NULL;
+    }
+    o->type = (uint16_t)type;
+    atomic_init(&o->refs, 1);
+    o->client = c;
+    o->parent = parent;
+    atomic_fetch_add(&c->refs, 1);
+    return o;
+}
+
+void wgv_object_add_ref(struct wgv_object *o)
+{
+    if (o)
+        atomic_fetch_add(&o->refs, 1);
+}
+
+static void object_free_state(struct wgv_object *o)
+{
+    struct wgv_client *c = o->client;
+    switch (o->type) {
+    case WGV_OBJ_Buffer: {
+        struct wgv_buffer *b = (struct wgv_buffer *)o;
+        if (b->has_shm)
+            wgv_bulk_release(&c->bulk, b->shm_offset, b->shm_size);
+        break;
+    }
+    case WGV_OBJ_Adapter: {
+        struct wgv_adapter *a = (struct wgv_adapter *)o;
+        free((void *)a->info.vendor.data);
+        free((void *)a->info.architecture.data);
+        free((void *)a->info.device.data);
+        free((void *)a->info.description.data);
+        free(a->features.names);
+        break;
+    }
+    case WGV_OBJ_Device: {
+        struct wgv_device *d = (struct wgv_device *)o;
+        free(d->features.names);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void wgv_object_release(struct wgv_object *o)
+{
+    if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
+        return;
+    struct wgv_client *c = o->client;
+    struct wgv_object *dep[2] = {NULL, NULL};
+    if (o->type == WGV_OBJ_Device) {
+        struct wgv_device *d = (struct wgv_device *)o;
+        dep[0] = d->queue;
+        dep[1] = &d->adapter->base;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (o->type == WGV_OBJ_Device)
+        wgv_futures_drop_object(c, o);
+    if (o->type != WGV_OBJ_Instance) {
+        struct wgv_ga_wgvRelease a = {o->type, wgv_object_handle(o)};
+        wgv_client_send_locked(c, WGV_OP_wgvRelease, &a);
+    }
+    object_free_state(o);
+    idmap_put(&c->ids[o->type], o->id);
+    pthread_mutex_unlock(&c->lock);
+    free(o);
+    for (int i = 0; i < 2; i++)
+        if (dep[i])
+            wgv_object_release(dep[i]);
+    wgv_client_unref(c);
+}
+
+/* ---------------------------------------------------------------- codec */
+
+static uint64_t ops_object_to_wire(void *user, uint16_t type, const void *native)
+{
+    (void)user, (void)type;
+    return wgv_object_handle(native);
+}
+
+static bool ops_object_from_wire(void *user, uint16_t type, uint64_t handle, void **native)
+{
+    /* Replies never carry objects. */
+    (void)user, (void)type, (void)handle, (void)native;
+    return false;
+}
+
+static bool ops_bulk_put(void *user, const void *data, uint64_t size, uint64_t *offset)
+{
+    return wgv_client_stage(user, data, size, offset);
+}
+
+/* -------------------------------------------------------------- client */
+
+struct wgv_client *wgv_client_create(char *err, size_t errlen)
+{
+    struct wgv_client *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->t = wgv_transport_open(err, errlen);
+    c->reply_buf = malloc(WGV_MESSAGE_MAX);
+    if (!c->t || !c->reply_buf) {
+        if (c->t)
+            c->t->destroy(c->t);
+        free(c->reply_buf);
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_init(&c->lock, NULL);
+    atomic_init(&c->refs, 1);
+    wgv_writer_init(&c->w);
+    wgv_bulk_init(&c->bulk, c->t->bulk_size);
+    c->next_future = 1;
+    c->ops = (struct wgv_codec_ops){
+        .object_to_wire = ops_object_to_wire,
+        .object_from_wire = ops_object_from_wire,
+        .bulk_put = c->t->bulk ? ops_bulk_put : NULL,
+        .user = c,
+    };
+    return c;
+}
+
+void wgv_client_unref(struct wgv_client *c)
+{
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    c->t->flush(c->t);
+    c->t->destroy(c->t);
+    while (c->futures) {
+        struct wgv_future *f = c->futures;
+        c->futures = f->next;
+        free(f->reply);
+        free(f);
+    }
+    for (unsigned i = 0; i < WGV_OBJ_COUNT; i++) {
+        free(c->ids[i].gens);
+        free(c->ids[i].free_ids);
+    }
+    wgv_bulk_fini(&c->bulk);
+    wgv_writer_free(&c->w);
+    free(c->reply_buf);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+static void reclaim_staging(struct wgv_client *c)
+{
+    struct wgv_bulk *b = &c->bulk;
+    if (!b->staged_len)
+        return;
+    uint64_t done = c->t->consumed(c->t);
+    size_t keep = 0;
+    for (size_t i = 0; i < b->staged_len; i++) {
+        if (b->staged[i].until <= done)
+            wgv_bulk_release(b, b->staged[i].offset, b->staged[i].size);
+        else
+            b->staged[keep++] = b->staged[i];
+    }
+    b->staged_len = keep;
+}
+
+bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uint64_t *offset)
+{
+    /* Called with the lock held, while a command is being encoded. */
+    struct wgv_bulk *b = &c->bulk;
+    reclaim_staging(c);
+    if (!wgv_bulk_alloc(b, size, offset)) {
+        /* Let the host catch up, then try once more. */
+        c->t->flush(c->t);
+        uint64_t want = c->t->produced(c->t);
+        for (int spins = 0; c->t->consumed(c->t) < want && !c->lost && spins < 1000000; spins++) {
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
+        reclaim_staging(c);
+        if (!wgv_bulk_alloc(b, size, offset))
+            return false;
+    }
+    if (b->staged_len == b->staged_cap) {
+        size_t cap = b->staged_cap ? b->staged_cap * 2 : 16;
+        struct wgv_staged *s = realloc(b->staged, cap * sizeof(*s));
+        if (!s) {
+            wgv_bulk_release(b, *offset, size);
+            return false;
+        }
+        b->staged = s;
+        b->staged_cap = cap;
+    }
+    memcpy(c->t->bulk + *offset, data, size);
+    /* Freed once the host has consumed past this command; the command ends
+     * after the bytes produced so far plus at most one message. */
+    b->staged[b->staged_len++] = (struct wgv_staged){*offset, size,
+                                                     c->t->produced(c->t) + WGV_MESSAGE_MAX};
+    return true;
+}
+
+void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *args)
+{
+    if (c->lost)
+        return;
+    struct wgv_writer *w = &c->w;
+    w->len = 0;
+    w->failed = false;
+    struct wgv_cmd_header h = {0, (uint16_t)opcode, 0};
+    wgv_writer_put(w, &h, sizeof(h));
+    wgv_encode(&wgv_guest_abi, &c->ops, wgv_command_shape[opcode], args, w);
+    if (w->failed || w->len > WGV_MESSAGE_MAX) {
+        /* Too big for one message even with bulk data by reference (or out
+         * of memory): the guest cannot express it, so the context ends the
+         * way a hostile one would, with a reason. */
+        c->lost = true;
+        snprintf(c->lost_reason, sizeof(c->lost_reason), "%s: command of %zu bytes is too large",
+                 wgv_command_name[opcode], w->len);
+        return;
+    }
+    h.size = (uint32_t)w->len;
+    memcpy(w->data, &h, sizeof(h));
+    if (!c->t->send(c->t, w->data, w->len)) {
+        c->lost = true;
+        snprintf(c->lost_reason, sizeof(c->lost_reason), "the host connection is gone");
+    }
+}
+
+void wgv_client_send(struct wgv_client *c, unsigned opcode, const void *args)
+{
+    pthread_mutex_lock(&c->lock);
+    wgv_client_send_locked(c, opcode, args);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* -------------------------------------------------------------- futures */
+
+WGPUFuture wgv_future_create(struct wgv_client *c, unsigned callback, WGPUCallbackMode mode,
+                             WGPUProc fn, void *userdata1, void *userdata2,
+                             struct wgv_object *object)
+{
+    struct wgv_future *f = calloc(1, sizeof(*f));
+    if (!f)
+        return (WGPUFuture){0};
+    f->callback = (uint16_t)callback;
+    f->mode = mode;
+    f->fn = fn;
+    f->userdata1 = userdata1;
+    f->userdata2 = userdata2;
+    f->object = object;
+    wgv_object_add_ref(object);
+    pthread_mutex_lock(&c->lock);
+    f->id = c->next_future++;
+    f->next = c->futures;
+    c->futures = f;
+    pthread_mutex_unlock(&c->lock);
+    return (WGPUFuture){f->id};
+}
+
+void wgv_future_make_event(struct wgv_client *c, uint64_t id, bool repeat)
+{
+    pthread_mutex_lock(&c->lock);
+    for (struct wgv_future *f = c->futures; f; f = f->next) {
+        if (f->id == id) {
+            f->repeat = repeat;
+            if (!f->weak) {
+                f->weak = true;
+                /* wgv_future_create took a reference; events hold none. */
+                atomic_fetch_sub(&f->object->refs, 1);
+            }
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o)
+{
+    for (struct wgv_future **l = &c->futures; *l;) {
+        struct wgv_future *f = *l;
+        if (f->weak && f->object == o) {
+            *l = f->next;
+            free(f->reply);
+            free(f);
+        } else {
+            l = &f->next;
+        }
+    }
+}
+
+void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t size)
+{
+    struct wgv_bulk *b = &c->bulk;
+    if (b->staged_len == b->staged_cap) {
+        size_t cap = b->staged_cap ? b->staged_cap * 2 : 16;
+        struct wgv_staged *s = realloc(b->staged, cap * sizeof(*s));
+        if (!s)
+            return; /* the range leaks rather than being reused too early */
+        b->staged = s;
+        b->staged_cap = cap;
+    }
+    b->staged[b->staged_len++] = (struct wgv_staged){offset, size,
+                                                     c->t->produced(c->t) + WGV_MESSAGE_MAX};
+}
+
+void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *args)
+{
+    pthread_mutex_lock(&c->lock);
+    for (struct wgv_future *f = c->futures; f; f = f->next) {
+        if (f->id != id || f->state != WGV_FUTURE_PENDING)
+            continue;
+        struct wgv_writer w;
+        wgv_writer_init(&w);
+        struct wgv_reply_header h = {0, WGV_REPLY_CALLBACK, f->callback, id};
+        wgv_writer_put(&w, &h, sizeof(h));
+        wgv_encode(&wgv_guest_abi, &c->ops, wgv_callback_shape[f->callback], args, &w);
+        if (!w.failed) {
+            h.size = (uint32_t)w.len;
+            memcpy(w.data, &h, sizeof(h));
+            f->reply = w.data;
+            f->reply_len = w.len;
+            f->state = WGV_FUTURE_READY;
+        } else {
+            wgv_writer_free(&w);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+static struct wgv_future *future_find(struct wgv_client *c, uint64_t id, struct wgv_future ***link)
+{
+    for (struct wgv_future **l = &c->futures; *l; l = &(*l)->next) {
+        if ((*l)->id == id) {
+            if (link)
+                *link = l;
+            return *l;
+        }
+    }
+    return NULL;
+}
+
+/* Defined in callbacks.c: applies a reply's effects on guest state and
+ * calls the application. Takes ownership of f. */
+void wgv_future_fire(struct wgv_client *c, struct wgv_future *f);
+/* Applies adapter or device state from a reply. */
+void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, const void *body,
+                     size_t len);
+
+static void handle_lost(struct wgv_client *c, const uint8_t *body, size_t len)
+{
+    uint64_t n = 0;
+    if (len >= 8)
+        memcpy(&n, body, 8);
+    if (n > len - 8)
+        n = len >= 8 ? len - 8 : 0;
+    c->lost = true;
+    snprintf(c->lost_reason, sizeof(c->lost_reason), "%.*s", (int)n, body + 8);
+    fprintf(stderr, "webgpu-virtio: the host ended this context: %s\n", c->lost_reason);
+}
+
+/* Reads replies; returns the spontaneous futures to fire (unlinked). */
+static struct wgv_future *pump_locked(struct wgv_client *c)
+{
+    struct wgv_future *fire = NULL, **fire_tail = &fire;
+    for (;;) {
+        long n = c->t->recv(c->t, c->reply_buf, WGV_MESSAGE_MAX);
+        if (n == 0)
+            break;
+        if (n < 0 || (size_t)n < sizeof(struct wgv_reply_header)) {
+            if (!c->lost) {
+                c->lost = true;
+                snprintf(c->lost_reason, sizeof(c->lost_reason), "the host connection is gone");
+            }
+            break;
+        }
+        struct wgv_reply_header h;
+        memcpy(&h, c->reply_buf, sizeof(h));
+        const uint8_t *body = c->reply_buf + sizeof(h);
+        size_t len = (size_t)n - sizeof(h);
+        if (h.kind == WGV_REPLY_CONTEXT_LOST) {
+            handle_lost(c, body, len);
+            continue;
+        }
+        if (h.kind == WGV_REPLY_ADAPTER_STATE || h.kind == WGV_REPLY_DEVICE_STATE) {
+            wgv_apply_state(c, &h, body, len);
+            continue;
+        }
+        struct wgv_future **link;
+        struct wgv_future *f = future_find(c, h.key, &link);
+        if (h.kind != WGV_REPLY_CALLBACK || !f || f->callback != h.callback)
+            continue;
+        if (f->repeat) {
+            /* An event that may fire again: fire a copy. */
+            struct wgv_future *copy = malloc(sizeof(*copy));
+            if (!copy)
+                continue;
+            *copy = *f;
+            copy->repeat = false;
+            copy->weak = false;
+            wgv_object_add_ref(copy->object);
+            copy->reply = malloc((size_t)n);
+            if (!copy->reply) {
+                free(copy);
+                continue;
+            }
+            memcpy(copy->reply, c->reply_buf, (size_t)n);
+            copy->reply_len = (size_t)n;
+            copy->next = NULL;
+            *fire_tail = copy;
+            fire_tail = &copy->next;
+            continue;
+        }
+        f->reply = malloc((size_t)n);
+        if (!f->reply)
+            continue;
+        memcpy(f->reply, c->reply_buf, (size_t)n);
+        f->reply_len = (size_t)n;
+        f->state = WGV_FUTURE_READY;
+        if (f->mode == WGPUCallbackMode_AllowSpontaneous) {
+            *link = f->next;
+            f->next = NULL;
+            *fire_tail = f;
+            fire_tail = &f->next;
+        }
+    }
+    return fire;
+}
+
+static void fire_all(struct wgv_client *c, struct wgv_future *list)
+{
+    while (list) {
+        struct wgv_future *next = list->next;
+        wgv_future_fire(c, list);
+        list = next;
+    }
+}
+
+void wgv_client_pump(struct wgv_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->t->flush(c->t);
+    struct wgv_future *fire = pump_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    fire_all(c, fire);
+}
+
+void wgv_client_process_events(struct wgv_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->t->flush(c->t);
+    struct wgv_future *fire = pump_locked(c), **tail = &fire;
+    while (*tail)
+        tail = &(*tail)->next;
+    for (struct wgv_future **l = &c->futures; *l;) {
+        struct wgv_future *f = *l;
+        if (f->state == WGV_FUTURE_READY && f->mode != WGPUCallbackMode_WaitAnyOnly) {
+            *l = f->next;
+            f->next = NULL;
+            *tail = f;
+            tail = &f->next;
+        } else {
+            l = &f->next;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    fire_all(c, fire);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutureWaitInfo *infos,
+                                   uint64_t timeout_ns, bool timed_allowed)
+{
+    if (count && !infos)
+        return WGPUWaitStatus_Error;
+    if (timeout_ns > 0 && !timed_allowed)
+        return WGPUWaitStatus_Error;
+    uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : now_ns() + timeout_ns;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        c->t->flush(c->t);
+        struct wgv_future *fire = pump_locked(c), **tail = &fire;
+        while (*tail)
+            tail = &(*tail)->next;
+        bool any = false;
+        for (size_t i = 0; i < count; i++) {
+            struct wgv_future **link;
+            struct wgv_future *f = future_find(c, infos[i].future.id, &link);
+            if (!f) {
+                /* Already completed (or never issued by this client). */
+                if (infos[i].future.id && infos[i].future.id < c->next_future) {
+                    infos[i].completed = true;
+                    any = true;
+                }
+                continue;
+            }
+            if (f->state == WGV_FUTURE_READY) {
+                *link = f->next;
+                f->next = NULL;
+                *tail = f;
+                tail = &f->next;
+                infos[i].completed = true;
+                any = true;
+            }
+        }
+        bool lost = c->lost;
+        pthread_mutex_unlock(&c->lock);
+        fire_all(c, fire);
+        if (any)
+            return WGPUWaitStatus_Success;
+        if (lost)
+            return WGPUWaitStatus_Error;
+        uint64_t now = now_ns();
+        if (timeout_ns == 0 || now >= deadline)
+            return WGPUWaitStatus_TimedOut;
+        c->t->wait(c->t, deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now));
+    }
+}

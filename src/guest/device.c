@@ -1,0 +1,139 @@
+/* Adapters and devices in the guest: their info, limits and features come
+ * from the host once, with the adapter or device; the getters read them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+
+#define A(x) ((struct wgv_adapter *)(x))
+#define D(x) ((struct wgv_device *)(x))
+
+bool wgv_guest_hook_wgpuAdapterRequestDevice(struct wgv_client *c,
+                                             struct wgv_ga_wgpuAdapterRequestDevice *a)
+{
+    struct wgv_device *d = D(a->result);
+    d->adapter = A(a->adapter);
+    wgv_object_add_ref(&d->adapter->base);
+    d->queue = (struct wgv_object *)a->queue;
+    WGPUDeviceDescriptor desc = WGPU_DEVICE_DESCRIPTOR_INIT;
+    if (a->descriptor)
+        desc = *a->descriptor;
+    d->lost_info = desc.deviceLostCallbackInfo;
+    d->error_info = desc.uncapturedErrorCallbackInfo;
+    WGPUCallbackMode lost_mode = d->lost_info.mode ? d->lost_info.mode : WGPUCallbackMode_AllowProcessEvents;
+    WGPUFuture lost = wgv_future_create(c, WGV_CB_DeviceLostCallback, lost_mode,
+                                        (WGPUProc)d->lost_info.callback, d->lost_info.userdata1,
+                                        d->lost_info.userdata2, &d->base);
+    WGPUFuture error = wgv_future_create(c, WGV_CB_UncapturedErrorCallback,
+                                         WGPUCallbackMode_AllowSpontaneous,
+                                         (WGPUProc)d->error_info.callback, d->error_info.userdata1,
+                                         d->error_info.userdata2, &d->base);
+    wgv_future_make_event(c, lost.id, false);
+    wgv_future_make_event(c, error.id, true);
+    d->lost_future = lost.id;
+    d->error_key = error.id;
+    a->lost_future = lost.id;
+    a->error_future = error.id;
+    return true;
+}
+
+static WGPUStringView copy_string(WGPUStringView s)
+{
+    size_t n = s.data ? s.length : 0;
+    char *p = malloc(n + 1);
+    if (!p)
+        return (WGPUStringView){NULL, 0};
+    if (n)
+        memcpy(p, s.data, n);
+    p[n] = 0;
+    return (WGPUStringView){p, n};
+}
+
+static WGPUStatus get_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
+{
+    if (!info || !a->have_state)
+        return WGPUStatus_Error;
+    WGPUChainedStruct *chain = info->nextInChain;
+    *info = a->info;
+    info->nextInChain = chain;
+    info->vendor = copy_string(a->info.vendor);
+    info->architecture = copy_string(a->info.architecture);
+    info->device = copy_string(a->info.device);
+    info->description = copy_string(a->info.description);
+    return WGPUStatus_Success;
+}
+
+static WGPUStatus get_limits(bool have, const WGPULimits *from, WGPULimits *limits)
+{
+    if (!limits || !have)
+        return WGPUStatus_Error;
+    if (limits->nextInChain)
+        return WGPUStatus_Error; /* no chained limits cross the wire */
+    *limits = *from;
+    limits->nextInChain = NULL;
+    return WGPUStatus_Success;
+}
+
+WGPU_EXPORT WGPUStatus wgpuAdapterGetInfo(WGPUAdapter adapter, WGPUAdapterInfo *info)
+{
+    return get_info(A(adapter), info);
+}
+
+WGPU_EXPORT WGPUStatus wgpuAdapterGetLimits(WGPUAdapter adapter, WGPULimits *limits)
+{
+    return get_limits(A(adapter)->have_state, &A(adapter)->limits, limits);
+}
+
+WGPU_EXPORT void wgpuAdapterGetFeatures(WGPUAdapter adapter, WGPUSupportedFeatures *features)
+{
+    wgv_features_get(&A(adapter)->features, features);
+}
+
+WGPU_EXPORT WGPUBool wgpuAdapterHasFeature(WGPUAdapter adapter, WGPUFeatureName feature)
+{
+    return wgv_features_has(&A(adapter)->features, feature);
+}
+
+WGPU_EXPORT void wgpuAdapterInfoFreeMembers(WGPUAdapterInfo adapterInfo)
+{
+    free((void *)adapterInfo.vendor.data);
+    free((void *)adapterInfo.architecture.data);
+    free((void *)adapterInfo.device.data);
+    free((void *)adapterInfo.description.data);
+}
+
+WGPU_EXPORT void wgpuSupportedFeaturesFreeMembers(WGPUSupportedFeatures supportedFeatures)
+{
+    free((void *)supportedFeatures.features);
+}
+
+WGPU_EXPORT WGPUStatus wgpuDeviceGetAdapterInfo(WGPUDevice device, WGPUAdapterInfo *info)
+{
+    return get_info(D(device)->adapter, info);
+}
+
+WGPU_EXPORT WGPUStatus wgpuDeviceGetLimits(WGPUDevice device, WGPULimits *limits)
+{
+    return get_limits(D(device)->have_state, &D(device)->limits, limits);
+}
+
+WGPU_EXPORT void wgpuDeviceGetFeatures(WGPUDevice device, WGPUSupportedFeatures *features)
+{
+    wgv_features_get(&D(device)->features, features);
+}
+
+WGPU_EXPORT WGPUBool wgpuDeviceHasFeature(WGPUDevice device, WGPUFeatureName feature)
+{
+    return wgv_features_has(&D(device)->features, feature);
+}
+
+WGPU_EXPORT WGPUQueue wgpuDeviceGetQueue(WGPUDevice device)
+{
+    wgv_object_add_ref(D(device)->queue);
+    return (WGPUQueue)D(device)->queue;
+}
+
+WGPU_EXPORT WGPUFuture wgpuDeviceGetLostFuture(WGPUDevice device)
+{
+    return (WGPUFuture){D(device)->lost_future};
+}

@@ -1,0 +1,235 @@
+/* libwebgpu-virtio internals: the client (one connection to a host
+ * context), guest objects, futures, bulk shared memory and transports. */
+#ifndef WGV_GUEST_H
+#define WGV_GUEST_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "wgv-guest-wire.h"
+
+/* ------------------------------------------------------------- transport */
+
+/* How a client reaches its host context. Implementations: the socket +
+ * shared memory of wgv-server (transport-socket.c) and an in-process host
+ * (transport-embedded.c). */
+struct wgv_transport {
+    const char *name;
+    /* Queues one whole command record; false if the host is gone. */
+    bool (*send)(struct wgv_transport *t, const void *bytes, size_t len);
+    /* Makes queued commands visible to the host (and wakes it if idle). */
+    void (*flush)(struct wgv_transport *t);
+    /* Copies the next reply record into buf; returns its size, 0 if there
+     * is none, or -1 if the host is gone or the record does not fit. */
+    long (*recv)(struct wgv_transport *t, void *buf, size_t cap);
+    /* Sleeps until a reply may be there or timeout_ns passes (-1: forever). */
+    void (*wait)(struct wgv_transport *t, int64_t timeout_ns);
+    /* Bytes of commands sent so far, and those the host has finished. */
+    uint64_t (*produced)(struct wgv_transport *t);
+    uint64_t (*consumed)(struct wgv_transport *t);
+    void (*destroy)(struct wgv_transport *t);
+    uint8_t *bulk;        /* shared memory the host reads by offset */
+    uint64_t bulk_size;
+};
+
+/* Opens the transport the environment selects (docs/using.md): $WGV_SERVER
+ * names a wgv-server socket; otherwise the default socket path. NULL with a
+ * reason in err on failure. */
+struct wgv_transport *wgv_transport_open(char *err, size_t errlen);
+struct wgv_transport *wgv_transport_socket_open(const char *path, char *err, size_t errlen);
+
+/* ----------------------------------------------------------- bulk memory */
+
+struct wgv_bulk_block {
+    uint64_t offset, size;
+    struct wgv_bulk_block *next;
+};
+
+/* First-fit allocator over the transport's bulk area. */
+struct wgv_bulk {
+    uint64_t size;
+    struct wgv_bulk_block *free_list;  /* sorted by offset */
+    /* Staging blocks the host may still read: freed once the host has
+     * consumed the command stream past `until`. */
+    struct wgv_staged {
+        uint64_t offset, size, until;
+    } *staged;
+    size_t staged_len, staged_cap;
+};
+
+void wgv_bulk_init(struct wgv_bulk *b, uint64_t size);
+void wgv_bulk_fini(struct wgv_bulk *b);
+/* Returns false if no free range of `size` bytes exists. */
+bool wgv_bulk_alloc(struct wgv_bulk *b, uint64_t size, uint64_t *offset);
+void wgv_bulk_release(struct wgv_bulk *b, uint64_t offset, uint64_t size);
+
+/* --------------------------------------------------------------- objects */
+
+struct wgv_client;
+
+struct wgv_object {
+    uint16_t type;          /* WGV_OBJ_* */
+    uint32_t id, gen;
+    atomic_int refs;
+    struct wgv_client *client;
+    struct wgv_object *parent; /* the device (or adapter) it came from */
+};
+
+struct wgv_buffer {
+    struct wgv_object base;
+    uint64_t size;
+    WGPUBufferUsage usage;
+    WGPUBufferMapState map_state;
+    WGPUMapMode map_mode;       /* while mapped or pending */
+    uint64_t map_offset, map_size;
+    bool has_shm;
+    uint64_t shm_offset, shm_size;
+    uint64_t map_future;        /* the pending mapAsync's future */
+};
+
+struct wgv_texture {
+    struct wgv_object base;
+    uint32_t width, height, depth, mips, samples;
+    WGPUTextureDimension dimension;
+    WGPUTextureFormat format;
+    WGPUTextureUsage usage;
+    WGPUTextureViewDimension binding_view_dimension;
+};
+
+struct wgv_query_set {
+    struct wgv_object base;
+    WGPUQueryType type;
+    uint32_t count;
+};
+
+struct wgv_features {
+    size_t count;
+    WGPUFeatureName *names;
+};
+
+struct wgv_adapter {
+    struct wgv_object base;
+    bool have_state;
+    WGPUAdapterInfo info;   /* strings owned (one allocation each) */
+    WGPULimits limits;
+    struct wgv_features features;
+};
+
+struct wgv_device {
+    struct wgv_object base;
+    struct wgv_adapter *adapter; /* one reference held */
+    struct wgv_object *queue;    /* one reference held */
+    bool have_state;
+    WGPULimits limits;
+    struct wgv_features features;
+    WGPUDeviceLostCallbackInfo lost_info;
+    WGPUUncapturedErrorCallbackInfo error_info;
+    uint64_t lost_future, error_key;
+};
+
+struct wgv_instance {
+    struct wgv_object base;
+    bool timed_wait_any;
+};
+
+/* A new object of a type with one reference, its id chosen now (never
+ * waits for the host); NULL if out of memory. */
+struct wgv_object *wgv_object_create(struct wgv_client *c, unsigned type, struct wgv_object *parent);
+void wgv_object_add_ref(struct wgv_object *o);
+/* Drops a reference; the last one tells the host and frees the object. */
+void wgv_object_release(struct wgv_object *o);
+static inline struct wgv_client *wgv_object_client(struct wgv_object *o) { return o->client; }
+static inline uint64_t wgv_object_handle(const struct wgv_object *o)
+{
+    return (uint64_t)o->id | ((uint64_t)o->gen << 32);
+}
+
+/* --------------------------------------------------------------- futures */
+
+enum wgv_future_state { WGV_FUTURE_PENDING, WGV_FUTURE_READY };
+
+struct wgv_future {
+    uint64_t id;
+    uint16_t callback;       /* WGV_CB_* */
+    uint8_t state;
+    bool repeat;             /* uncaptured errors: never completes */
+    bool weak;               /* device events: no reference on object */
+    WGPUCallbackMode mode;
+    WGPUProc fn;
+    void *userdata1, *userdata2;
+    struct wgv_object *object; /* result or device, one reference held */
+    void *reply;             /* the reply record once READY (malloc'd) */
+    size_t reply_len;
+    struct wgv_future *next;
+};
+
+/* Registers a future for a callback; its id goes on the wire. */
+WGPUFuture wgv_future_create(struct wgv_client *c, unsigned callback, WGPUCallbackMode mode,
+                             WGPUProc fn, void *userdata1, void *userdata2,
+                             struct wgv_object *object);
+
+/* Completes a future here, without the host, with callback arguments `args`
+ * (the callback's generated struct); for errors the guest detects itself. */
+void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *args);
+/* Marks a future as a device event: repeating (uncaptured errors) or not,
+ * holding no reference on its device. Call before it is sent. */
+void wgv_future_make_event(struct wgv_client *c, uint64_t id, bool repeat);
+/* Drops the events of a device that is going away (lock held). */
+void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o);
+/* Frees a bulk range once the host has read every command sent so far
+ * (lock held). */
+void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t size);
+
+/* ---------------------------------------------------------------- client */
+
+struct wgv_idmap {
+    uint32_t *gens;     /* last generation used for each id */
+    uint32_t len, cap;
+    uint32_t *free_ids;
+    uint32_t free_len, free_cap;
+};
+
+struct wgv_client {
+    pthread_mutex_t lock;      /* commands, ids, futures, bulk */
+    atomic_int refs;           /* the instance and every object */
+    struct wgv_transport *t;
+    struct wgv_codec_ops ops;
+    struct wgv_writer w;
+    struct wgv_idmap ids[WGV_OBJ_COUNT];
+    struct wgv_bulk bulk;
+    struct wgv_future *futures; /* pending and ready, newest first */
+    uint64_t next_future;
+    uint8_t *reply_buf;
+    bool lost;
+    char lost_reason[256];
+};
+
+/* Connects to a host; NULL with the reason in err. */
+struct wgv_client *wgv_client_create(char *err, size_t errlen);
+void wgv_client_unref(struct wgv_client *c);
+
+/* Encodes and sends one command (args: the generated argument struct). */
+void wgv_client_send(struct wgv_client *c, unsigned opcode, const void *args);
+/* The same with the client lock held by the caller. */
+void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *args);
+
+/* Reads every reply that has arrived; fires AllowSpontaneous callbacks. */
+void wgv_client_pump(struct wgv_client *c);
+/* Fires ready callbacks allowed in ProcessEvents. */
+void wgv_client_process_events(struct wgv_client *c);
+/* WaitAny over futures of this client. */
+WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutureWaitInfo *infos,
+                                   uint64_t timeout_ns, bool timed_allowed);
+
+/* Copies bytes into bulk memory for the command being encoded. */
+bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uint64_t *offset);
+
+/* Feature list helpers (copies owned by the object). */
+void wgv_features_set(struct wgv_features *f, const WGPUFeatureName *names, size_t count);
+bool wgv_features_has(const struct wgv_features *f, WGPUFeatureName name);
+void wgv_features_get(const struct wgv_features *f, WGPUSupportedFeatures *out);
+
+#endif

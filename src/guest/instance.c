@@ -1,0 +1,169 @@
+/* The instance: creating one connects to a host; waiting and event
+ * processing drive the client's replies. Surfaces have no display here. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest.h"
+
+#define I(x) ((struct wgv_instance *)(x))
+
+/* The most futures one timed wgpuInstanceWaitAny call accepts. */
+#define WGV_TIMED_WAIT_ANY_MAX 64
+
+WGPU_EXPORT WGPUInstance wgpuCreateInstance(WGPUInstanceDescriptor const *descriptor)
+{
+    bool timed = false;
+    if (descriptor) {
+        for (size_t i = 0; i < descriptor->requiredFeatureCount; i++) {
+            WGPUInstanceFeatureName f = descriptor->requiredFeatures[i];
+            if (f == WGPUInstanceFeatureName_TimedWaitAny)
+                timed = true;
+            else
+                return NULL; /* a feature this implementation lacks */
+        }
+        if (descriptor->requiredLimits &&
+            descriptor->requiredLimits->timedWaitAnyMaxCount > WGV_TIMED_WAIT_ANY_MAX)
+            return NULL;
+    }
+    char err[256];
+    struct wgv_client *c = wgv_client_create(err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "webgpu-virtio: %s\n", err);
+        return NULL;
+    }
+    struct wgv_instance *inst = I(wgv_object_create(c, WGV_OBJ_Instance, NULL));
+    wgv_client_unref(c); /* the instance holds the client now */
+    if (!inst)
+        return NULL;
+    inst->timed_wait_any = timed;
+    return (WGPUInstance)inst;
+}
+
+WGPU_EXPORT WGPUProc wgpuGetProcAddress(WGPUStringView procName)
+{
+    if (!procName.data)
+        return NULL;
+    size_t len = procName.length == WGPU_STRLEN ? strlen(procName.data) : procName.length;
+    return wgv_guest_proc_address(procName.data, len);
+}
+
+WGPU_EXPORT void wgpuGetInstanceFeatures(WGPUSupportedInstanceFeatures *features)
+{
+    static const WGPUInstanceFeatureName supported[] = {WGPUInstanceFeatureName_TimedWaitAny};
+    WGPUInstanceFeatureName *copy = malloc(sizeof(supported));
+    features->featureCount = copy ? 1 : 0;
+    if (copy)
+        memcpy(copy, supported, sizeof(supported));
+    features->features = copy;
+}
+
+WGPU_EXPORT void wgpuSupportedInstanceFeaturesFreeMembers(WGPUSupportedInstanceFeatures f)
+{
+    free((void *)f.features);
+}
+
+WGPU_EXPORT WGPUStatus wgpuGetInstanceLimits(WGPUInstanceLimits *limits)
+{
+    if (!limits || limits->nextInChain)
+        return WGPUStatus_Error;
+    limits->timedWaitAnyMaxCount = WGV_TIMED_WAIT_ANY_MAX;
+    return WGPUStatus_Success;
+}
+
+WGPU_EXPORT WGPUBool wgpuHasInstanceFeature(WGPUInstanceFeatureName feature)
+{
+    return feature == WGPUInstanceFeatureName_TimedWaitAny;
+}
+
+WGPU_EXPORT WGPUWaitStatus wgpuInstanceWaitAny(WGPUInstance instance, size_t futureCount,
+                                               WGPUFutureWaitInfo *futures, uint64_t timeoutNS)
+{
+    struct wgv_instance *inst = I(instance);
+    if (timeoutNS > 0 && futureCount > WGV_TIMED_WAIT_ANY_MAX)
+        return WGPUWaitStatus_Error;
+    return wgv_client_wait_any(inst->base.client, futureCount, futures, timeoutNS,
+                               inst->timed_wait_any);
+}
+
+WGPU_EXPORT void wgpuInstanceProcessEvents(WGPUInstance instance)
+{
+    wgv_client_process_events(I(instance)->base.client);
+}
+
+/* WGSL language features: none are advertised yet (the host does not send
+ * its list), so programs take their portable paths. */
+WGPU_EXPORT void wgpuInstanceGetWGSLLanguageFeatures(WGPUInstance instance,
+                                                     WGPUSupportedWGSLLanguageFeatures *features)
+{
+    (void)instance;
+    features->featureCount = 0;
+    features->features = NULL;
+}
+
+WGPU_EXPORT WGPUBool wgpuInstanceHasWGSLLanguageFeature(WGPUInstance instance,
+                                                        WGPUWGSLLanguageFeatureName feature)
+{
+    (void)instance, (void)feature;
+    return 0;
+}
+
+WGPU_EXPORT void wgpuSupportedWGSLLanguageFeaturesFreeMembers(WGPUSupportedWGSLLanguageFeatures f)
+{
+    free((void *)f.features);
+}
+
+/* ---------------------------------------------------------------- surfaces
+ * A guest has no window on the host: creating a surface fails with a
+ * message (docs/using.md); the other surface functions do nothing. */
+
+WGPU_EXPORT WGPUSurface wgpuInstanceCreateSurface(WGPUInstance instance,
+                                                  WGPUSurfaceDescriptor const *descriptor)
+{
+    (void)instance, (void)descriptor;
+    fprintf(stderr, "webgpu-virtio: surfaces are not supported: a guest has no window on the "
+                    "host; render to a texture and read it back\n");
+    return NULL;
+}
+
+WGPU_EXPORT void wgpuSurfaceConfigure(WGPUSurface surface, WGPUSurfaceConfiguration const *config)
+{
+    (void)surface, (void)config;
+}
+
+WGPU_EXPORT WGPUStatus wgpuSurfaceGetCapabilities(WGPUSurface surface, WGPUAdapter adapter,
+                                                  WGPUSurfaceCapabilities *capabilities)
+{
+    (void)surface, (void)adapter, (void)capabilities;
+    return WGPUStatus_Error;
+}
+
+WGPU_EXPORT void wgpuSurfaceGetCurrentTexture(WGPUSurface surface, WGPUSurfaceTexture *surfaceTexture)
+{
+    (void)surface;
+    if (surfaceTexture) {
+        surfaceTexture->texture = NULL;
+        surfaceTexture->status = WGPUSurfaceGetCurrentTextureStatus_Error;
+    }
+}
+
+WGPU_EXPORT WGPUStatus wgpuSurfacePresent(WGPUSurface surface)
+{
+    (void)surface;
+    return WGPUStatus_Error;
+}
+
+WGPU_EXPORT void wgpuSurfaceSetLabel(WGPUSurface surface, WGPUStringView label)
+{
+    (void)surface, (void)label;
+}
+
+WGPU_EXPORT void wgpuSurfaceUnconfigure(WGPUSurface surface)
+{
+    (void)surface;
+}
+
+WGPU_EXPORT void wgpuSurfaceCapabilitiesFreeMembers(WGPUSurfaceCapabilities capabilities)
+{
+    (void)capabilities;
+}

@@ -1,0 +1,655 @@
+/* Host contexts: decode a guest's commands, run them on the backend, turn
+ * backend callbacks into replies. */
+#include "context.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+
+/* Decoded arguments of one command may take at most this much memory. */
+#define WGV_ARENA_LIMIT (64u << 20)
+/* Objects one context may hold at once (a quota, not a protocol limit). */
+#define WGV_MAX_OBJECTS (1u << 20)
+
+static void host_log(struct wgv_host *host, enum wgv_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void host_log(struct wgv_host *host, enum wgv_log_level level, const char *fmt, ...)
+{
+    if (!host->config.log)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    host->config.log(host->config.user, level, msg);
+}
+
+/* ------------------------------------------------------------------ host */
+
+static bool backend_speaks_our_abi(struct wgv_backend *b, char *err, size_t errlen)
+{
+    for (const char *const *s = wgv_backend_abi_exports; *s; s++) {
+        if (!wgv_backend_has_symbol(b, *s)) {
+            snprintf(err, errlen,
+                     "backend: %s does not speak the %s ABI this host was built for "
+                     "(it lacks %s)", b->path, wgv_backend_abi_name, *s);
+            return false;
+        }
+    }
+    for (const char *const *s = wgv_backend_abi_lacks; *s; s++) {
+        if (wgv_backend_has_symbol(b, *s)) {
+            snprintf(err, errlen,
+                     "backend: %s does not speak the %s ABI this host was built for "
+                     "(it exports %s, which that ABI lacks)", b->path, wgv_backend_abi_name, *s);
+            return false;
+        }
+    }
+    return true;
+}
+
+struct wgv_host *wgv_host_create(const struct wgv_host_config *config, char *err, size_t errlen)
+{
+    struct wgv_host *host = calloc(1, sizeof(*host));
+    if (!host) {
+        snprintf(err, errlen, "host: out of memory");
+        return NULL;
+    }
+    if (config)
+        host->config = *config;
+    host->backend = wgv_backend_open(host->config.backend_path, err, errlen);
+    if (!host->backend || !backend_speaks_our_abi(host->backend, err, errlen)) {
+        wgv_backend_close(host->backend);
+        free(host);
+        return NULL;
+    }
+    return host;
+}
+
+void wgv_host_destroy(struct wgv_host *host)
+{
+    if (!host)
+        return;
+    wgv_backend_close(host->backend);
+    free(host);
+}
+
+uint32_t wgv_host_protocol_version(void)
+{
+    return WGV_PROTOCOL_VERSION;
+}
+
+size_t wgv_host_capset(const struct wgv_host *host, void *buf, size_t cap)
+{
+    (void)host;
+    /* magic "WGVC", protocol version, largest message, reserved */
+    const uint32_t capset[4] = {0x43564757u, WGV_PROTOCOL_VERSION, WGV_MESSAGE_MAX, 0};
+    if (cap < sizeof(capset))
+        return 0;
+    memcpy(buf, capset, sizeof(capset));
+    return sizeof(capset);
+}
+
+/* --------------------------------------------------------------- replies */
+
+void wgv_host_send_reply(struct wgv_context *ctx, unsigned kind, unsigned callback, uint64_t key,
+                         const uint32_t *shapes, const void *const *args, unsigned count)
+{
+    if (ctx->closing || (ctx->lost && kind != WGV_REPLY_CONTEXT_LOST))
+        return;
+    struct wgv_writer *w = &ctx->reply;
+    w->len = 0;
+    w->failed = false;
+    struct wgv_reply_header h = {0, (uint16_t)kind, (uint16_t)callback, key};
+    wgv_writer_put(w, &h, sizeof(h));
+    for (unsigned i = 0; i < count; i++)
+        wgv_encode(&wgv_host_abi, &ctx->ops, shapes[i], args[i], w);
+    if (w->failed || w->len > WGV_MESSAGE_MAX) {
+        wgv_context_fail(ctx, "reply of kind %u does not fit in a message", kind);
+        return;
+    }
+    h.size = (uint32_t)w->len;
+    memcpy(w->data, &h, sizeof(h));
+    if (!ctx->io.reply(ctx->io.user, w->data, w->len) && kind != WGV_REPLY_CONTEXT_LOST)
+        wgv_context_fail(ctx, "the guest's reply ring is not draining");
+}
+
+void wgv_context_fail(struct wgv_context *ctx, const char *fmt, ...)
+{
+    if (ctx->lost)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->lost_reason, sizeof(ctx->lost_reason), fmt, ap);
+    va_end(ap);
+    ctx->lost = true;
+    host_log(ctx->host, WGV_LOG_WARN, "context %u lost: %s", ctx->id, ctx->lost_reason);
+    /* The reason travels as a bare string after the header. */
+    struct wgv_writer *w = &ctx->reply;
+    w->len = 0;
+    w->failed = false;
+    size_t n = strlen(ctx->lost_reason);
+    struct wgv_reply_header h = {0, WGV_REPLY_CONTEXT_LOST, 0, 0};
+    wgv_writer_put(w, &h, sizeof(h));
+    wgv_put_u64(w, n);
+    wgv_writer_put(w, ctx->lost_reason, n);
+    wgv_writer_align(w, 8);
+    if (w->failed || ctx->closing)
+        return;
+    h.size = (uint32_t)w->len;
+    memcpy(w->data, &h, sizeof(h));
+    ctx->io.reply(ctx->io.user, w->data, w->len);
+}
+
+/* --------------------------------------------------------------- objects */
+
+static uint64_t ops_object_to_wire(void *user, uint16_t type, const void *native)
+{
+    /* Replies carry no objects: the guest named them before asking. */
+    (void)user, (void)type, (void)native;
+    return 0;
+}
+
+static bool ops_object_from_wire(void *user, uint16_t type, uint64_t handle, void **native)
+{
+    struct wgv_context *ctx = user;
+    struct wgv_slot *s = wgv_objects_get(&ctx->objects, type, handle);
+    if (!s)
+        return false;
+    if (s->state == WGV_SLOT_ERROR) {
+        /* Using an error object is the application's mistake, reported by
+         * WebGPU's rules: the call becomes a validation error. */
+        ctx->cmd_error_object = true;
+        *native = NULL;
+        return true;
+    }
+    if (s->state != WGV_SLOT_LIVE)
+        return false;
+    *native = s->handle;
+    return true;
+}
+
+static bool ops_new_object(void *user, uint16_t type, uint64_t handle)
+{
+    struct wgv_context *ctx = user;
+    if (ctx->cmd_claims >= WGV_CLAIMS_MAX)
+        return false;
+    struct wgv_slot *s = wgv_objects_claim(&ctx->objects, type, handle);
+    if (!s)
+        return false;
+    ctx->cmd_claim[ctx->cmd_claims++] = s;
+    return true;
+}
+
+static const void *ops_bulk_get(void *user, uint64_t offset, uint64_t size)
+{
+    struct wgv_context *ctx = user;
+    if (!ctx->io.bulk || offset > ctx->io.bulk_size || size > ctx->io.bulk_size - offset)
+        return NULL;
+    return ctx->io.bulk + offset;
+}
+
+void wgv_host_store(struct wgv_context *ctx, unsigned type, uint64_t handle, void *object)
+{
+    struct wgv_slot *s = wgv_objects_get(&ctx->objects, type, handle);
+    if (!s || (s->state != WGV_SLOT_RESERVED && s->state != WGV_SLOT_AWAITING)) {
+        if (object)
+            wgv_host_release_object(ctx, type, object);
+        return;
+    }
+    if (!object) {
+        s->state = WGV_SLOT_ERROR;
+        return;
+    }
+    s->handle = object;
+    s->state = WGV_SLOT_LIVE;
+}
+
+/* ---------------------------------------------------------------- context */
+
+struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
+                                       const struct wgv_context_io *io)
+{
+    struct wgv_context *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        return NULL;
+    ctx->host = host;
+    ctx->procs = &host->backend->procs;
+    ctx->id = id;
+    ctx->io = *io;
+    wgv_objects_init(&ctx->objects, WGV_MAX_OBJECTS);
+    wgv_arena_init(&ctx->arena, WGV_ARENA_LIMIT);
+    wgv_writer_init(&ctx->reply);
+    ctx->pending.next = ctx->pending.prev = &ctx->pending;
+    ctx->ops = (struct wgv_codec_ops){
+        .object_to_wire = ops_object_to_wire,
+        .object_from_wire = ops_object_from_wire,
+        .new_object = ops_new_object,
+        .bulk_get = ops_bulk_get,
+        .user = ctx,
+    };
+    ctx->instance = ctx->procs->createInstance(NULL);
+    if (!ctx->instance) {
+        host_log(host, WGV_LOG_ERROR, "context %u: the backend created no instance", id);
+        wgv_context_destroy(ctx);
+        return NULL;
+    }
+    /* The guest's instance is always handle 1, generation 1. */
+    struct wgv_slot *s = wgv_objects_claim(&ctx->objects, WGV_OBJ_Instance, (1ull << 32) | 1);
+    s->handle = ctx->instance;
+    s->state = WGV_SLOT_LIVE;
+    return ctx;
+}
+
+static void pending_free(struct wgv_context *ctx, struct wgv_pending *p)
+{
+    p->prev->next = p->next;
+    p->next->prev = p->prev;
+    ctx->pending_count--;
+    free(p);
+}
+
+void wgv_context_destroy(struct wgv_context *ctx)
+{
+    if (!ctx)
+        return;
+    ctx->closing = true;
+    /* Children first, devices, adapters and the instance last: the type
+     * order of the table does not matter to a refcounted backend, but
+     * releasing dependents first keeps its teardown simple. */
+    static const unsigned last[] = {WGV_OBJ_Queue, WGV_OBJ_Device, WGV_OBJ_Adapter};
+    for (unsigned pass = 0; pass < 2; pass++) {
+        for (unsigned t = 1; t < WGV_OBJ_COUNT; t++) {
+            bool is_last = false;
+            for (unsigned i = 0; i < sizeof(last) / sizeof(last[0]); i++)
+                is_last |= last[i] == t;
+            if (t == WGV_OBJ_Instance || is_last != (pass == 1))
+                continue;
+            struct wgv_table *tab = &ctx->objects.tables[t];
+            for (uint32_t id = 1; id < tab->len; id++) {
+                struct wgv_slot *s = &tab->slots[id];
+                if (s->state == WGV_SLOT_LIVE && s->handle)
+                    wgv_host_release_object(ctx, t, s->handle);
+                wgv_objects_free(&ctx->objects, s);
+            }
+        }
+    }
+    if (ctx->instance) {
+        /* Let the backend finish callbacks that still point at us. */
+        ctx->procs->instanceProcessEvents(ctx->instance);
+        ctx->procs->instanceRelease(ctx->instance);
+    }
+    while (ctx->pending.next != &ctx->pending) {
+        struct wgv_pending *p = ctx->pending.next;
+        if (p->buffer)
+            ctx->procs->bufferRelease(p->buffer);
+        pending_free(ctx, p);
+    }
+    wgv_objects_fini(&ctx->objects);
+    wgv_arena_free(&ctx->arena);
+    wgv_writer_free(&ctx->reply);
+    free(ctx->cmd_copy);
+    free(ctx);
+}
+
+void wgv_context_kill(struct wgv_context *ctx, const char *reason)
+{
+    wgv_context_fail(ctx, "%s", reason);
+}
+
+const char *wgv_context_lost_reason(const struct wgv_context *ctx)
+{
+    return ctx->lost ? ctx->lost_reason : NULL;
+}
+
+size_t wgv_context_live_objects(const struct wgv_context *ctx)
+{
+    /* The instance slot is the context's own. */
+    return ctx->objects.live ? ctx->objects.live - 1 : 0;
+}
+
+int wgv_context_poll(struct wgv_context *ctx)
+{
+    if (ctx->instance && ctx->pending_count)
+        ctx->procs->instanceProcessEvents(ctx->instance);
+    return ctx->pending_count;
+}
+
+/* --------------------------------------------------------------- pending */
+
+struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callback,
+                                         uint64_t key, uint64_t result, bool repeat)
+{
+    struct wgv_pending *p = calloc(1, sizeof(*p));
+    if (!p) {
+        wgv_context_fail(ctx, "out of memory for a pending callback");
+        return NULL;
+    }
+    p->callback = (uint16_t)callback;
+    p->key = key;
+    p->result = result;
+    p->repeat = repeat;
+    p->next = &ctx->pending;
+    p->prev = ctx->pending.prev;
+    p->prev->next = p;
+    ctx->pending.prev = p;
+    ctx->pending_count++;
+    if (result) {
+        /* The object's slot waits for the callback instead of the call. */
+        for (unsigned i = 0; i < ctx->cmd_claims; i++) {
+            struct wgv_slot *s = ctx->cmd_claim[i];
+            if (s->state == WGV_SLOT_RESERVED)
+                s->state = WGV_SLOT_AWAITING;
+        }
+    }
+    return p;
+}
+
+static unsigned callback_object_type(unsigned callback)
+{
+    switch (callback) {
+    case WGV_CB_RequestAdapterCallback: return WGV_OBJ_Adapter;
+    case WGV_CB_RequestDeviceCallback: return WGV_OBJ_Device;
+    case WGV_CB_CreateComputePipelineAsyncCallback: return WGV_OBJ_ComputePipeline;
+    case WGV_CB_CreateRenderPipelineAsyncCallback: return WGV_OBJ_RenderPipeline;
+    default: return WGV_OBJ_NONE;
+    }
+}
+
+static void send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_t handle)
+{
+    WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
+    WGPULimits limits = WGPU_LIMITS_INIT;
+    WGPUSupportedFeatures features = WGPU_SUPPORTED_FEATURES_INIT;
+    ctx->procs->adapterGetInfo(adapter, &info);
+    ctx->procs->adapterGetLimits(adapter, &limits);
+    ctx->procs->adapterGetFeatures(adapter, &features);
+    const uint32_t shapes[] = {WGV_SHAPE_AdapterInfo, WGV_SHAPE_Limits, WGV_SHAPE_SupportedFeatures};
+    const void *const args[] = {&info, &limits, &features};
+    wgv_host_send_reply(ctx, WGV_REPLY_ADAPTER_STATE, 0, handle, shapes, args, 3);
+    ctx->procs->adapterInfoFreeMembers(info);
+    ctx->procs->supportedFeaturesFreeMembers(features);
+}
+
+static void send_device_state(struct wgv_context *ctx, void *device, uint64_t handle)
+{
+    WGPULimits limits = WGPU_LIMITS_INIT;
+    WGPUSupportedFeatures features = WGPU_SUPPORTED_FEATURES_INIT;
+    ctx->procs->deviceGetLimits(device, &limits);
+    ctx->procs->deviceGetFeatures(device, &features);
+    const uint32_t shapes[] = {WGV_SHAPE_Limits, WGV_SHAPE_SupportedFeatures};
+    const void *const args[] = {&limits, &features};
+    wgv_host_send_reply(ctx, WGV_REPLY_DEVICE_STATE, 0, handle, shapes, args, 2);
+    ctx->procs->supportedFeaturesFreeMembers(features);
+}
+
+void wgv_host_callback(void *context, void *pending, unsigned callback, const void *args,
+                       void *object)
+{
+    struct wgv_context *ctx = context;
+    struct wgv_pending *p = pending;
+    if (ctx->closing) {
+        if (object && callback_object_type(callback))
+            wgv_host_release_object(ctx, callback_object_type(callback), object);
+        if (!p->repeat) {
+            if (p->buffer)
+                ctx->procs->bufferRelease(p->buffer);
+            pending_free(ctx, p);
+        }
+        return;
+    }
+    unsigned type = callback_object_type(callback);
+    if (type && p->result) {
+        struct wgv_slot *s = wgv_objects_get(&ctx->objects, type, p->result);
+        if (object && s && s->state == WGV_SLOT_AWAITING) {
+            wgv_host_store(ctx, type, p->result, object);
+            if (callback == WGV_CB_RequestAdapterCallback) {
+                send_adapter_state(ctx, object, p->result);
+            } else if (callback == WGV_CB_RequestDeviceCallback) {
+                void *queue = ctx->procs->deviceGetQueue(object);
+                wgv_host_store(ctx, WGV_OBJ_Queue, p->queue, queue);
+                send_device_state(ctx, object, p->result);
+                if (!ctx->error_device)
+                    ctx->error_device = object;
+            }
+        } else {
+            if (object)
+                wgv_host_release_object(ctx, type, object);
+            if (s)
+                s->state = WGV_SLOT_ERROR;
+            struct wgv_slot *q = p->queue ? wgv_objects_get(&ctx->objects, WGV_OBJ_Queue, p->queue) : NULL;
+            if (q)
+                q->state = WGV_SLOT_ERROR;
+        }
+    }
+    if (callback == WGV_CB_BufferMapCallback && p->buffer) {
+        const struct wgv_hcb_BufferMapCallback *a = args;
+        if (a->status == WGPUMapAsyncStatus_Success && p->map_size) {
+            const void *src = ctx->procs->bufferGetConstMappedRange(p->buffer, (size_t)p->map_offset,
+                                                                    (size_t)p->map_size);
+            if (src)
+                memcpy(ctx->io.bulk + p->shm_offset, src, p->map_size);
+        }
+        ctx->procs->bufferRelease(p->buffer);
+        p->buffer = NULL;
+    }
+    if (callback == WGV_CB_DeviceLostCallback && ctx->error_device == object)
+        ctx->error_device = NULL;
+    const uint32_t shape = wgv_callback_shape[callback];
+    wgv_host_send_reply(ctx, WGV_REPLY_CALLBACK, callback, p->key, &shape, &args, 1);
+    if (!p->repeat)
+        pending_free(ctx, p);
+}
+
+/* ---------------------------------------------------------------- decode */
+
+static void report_validation_error(struct wgv_context *ctx, const char *what)
+{
+    if (ctx->error_device)
+        ctx->procs->deviceInjectError(ctx->error_device, WGPUErrorType_Validation,
+                                      (WGPUStringView){what, strlen(what)});
+}
+
+static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size)
+{
+    struct wgv_cmd_header h;
+    memcpy(&h, cmd, sizeof(h));
+    if (h.opcode == 0 || h.opcode >= WGV_OP_COUNT || !wgv_host_exec[h.opcode]) {
+        wgv_context_fail(ctx, "decode: unknown opcode %u", h.opcode);
+        return false;
+    }
+    unsigned shape = wgv_command_shape[h.opcode];
+    void *args = wgv_arena_alloc(&ctx->arena, wgv_host_abi.shapes[shape].size, 16);
+    if (!args) {
+        wgv_context_fail(ctx, "decode: out of memory");
+        return false;
+    }
+    struct wgv_reader r;
+    wgv_reader_init(&r, cmd + sizeof(h), size - sizeof(h));
+    ctx->cmd_claims = 0;
+    ctx->cmd_error_object = false;
+    if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
+        wgv_context_fail(ctx, "decode: %s: %s", wgv_command_name[h.opcode], r.error);
+        return false;
+    }
+    if (r.pos != r.len) {
+        wgv_context_fail(ctx, "decode: %s: %zu bytes left over", wgv_command_name[h.opcode],
+                         r.len - r.pos);
+        return false;
+    }
+    if (r.unsupported[0] || ctx->cmd_error_object) {
+        char msg[192];
+        snprintf(msg, sizeof(msg), "%s: %s", wgv_command_name[h.opcode],
+                 r.unsupported[0] ? r.unsupported : "an argument is an invalid object");
+        report_validation_error(ctx, msg);
+    } else {
+        wgv_host_exec[h.opcode](ctx, args);
+    }
+    /* Objects the command should have made and did not are error objects. */
+    for (unsigned i = 0; i < ctx->cmd_claims; i++)
+        if (ctx->cmd_claim[i]->state == WGV_SLOT_RESERVED)
+            ctx->cmd_claim[i]->state = WGV_SLOT_ERROR;
+    return !ctx->lost;
+}
+
+int wgv_context_submit(struct wgv_context *ctx, const void *bytes, size_t len)
+{
+    if (ctx->lost)
+        return -1;
+    /* One private copy: the guest may rewrite shared memory while we decode. */
+    if (len > ctx->cmd_copy_cap) {
+        uint8_t *c = realloc(ctx->cmd_copy, len);
+        if (!c) {
+            wgv_context_fail(ctx, "out of memory for %zu command bytes", len);
+            return -1;
+        }
+        ctx->cmd_copy = c;
+        ctx->cmd_copy_cap = len;
+    }
+    memcpy(ctx->cmd_copy, bytes, len);
+    return wgv_context_submit_copied(ctx, ctx->cmd_copy, len);
+}
+
+int wgv_context_submit_copied(struct wgv_context *ctx, const void *bytes, size_t len)
+{
+    if (ctx->lost)
+        return -1;
+    const uint8_t *cmds = bytes;
+    size_t pos = 0;
+    while (pos < len) {
+        uint32_t size;
+        if (len - pos < sizeof(struct wgv_cmd_header)) {
+            wgv_context_fail(ctx, "decode: %zu trailing bytes are not a command", len - pos);
+            return -1;
+        }
+        memcpy(&size, cmds + pos, 4);
+        if (size < sizeof(struct wgv_cmd_header) || size % 8 || size > len - pos) {
+            wgv_context_fail(ctx, "decode: command size %u at byte %zu is invalid (%zu left)",
+                             size, pos, len - pos);
+            return -1;
+        }
+        bool ok = run_command(ctx, cmds + pos, size);
+        wgv_arena_reset(&ctx->arena);
+        if (!ok)
+            return -1;
+        pos += size;
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------- hand-written commands */
+
+void wgv_host_exec_wgvRelease(struct wgv_context *ctx, struct wgv_ha_wgvRelease *a)
+{
+    struct wgv_slot *s = wgv_objects_get(&ctx->objects, a->object_type, a->object);
+    if (!s || s->state == WGV_SLOT_RESERVED || s->state == WGV_SLOT_AWAITING) {
+        wgv_context_fail(ctx, "release of %s %u (generation %u), which is not live",
+                         a->object_type < WGV_OBJ_COUNT ? wgv_object_type_name[a->object_type] : "?",
+                         wgv_handle_id(a->object), wgv_handle_gen(a->object));
+        return;
+    }
+    if (a->object_type == WGV_OBJ_Instance)
+        return; /* the context's own; it goes with the context */
+    if (s->state == WGV_SLOT_LIVE) {
+        if (s->handle == ctx->error_device)
+            ctx->error_device = NULL;
+        wgv_host_release_object(ctx, a->object_type, s->handle);
+    }
+    wgv_objects_free(&ctx->objects, s);
+}
+
+void wgv_host_exec_wgpuInstanceRequestAdapter(struct wgv_context *ctx,
+                                              struct wgv_ha_wgpuInstanceRequestAdapter *a)
+{
+    WGPURequestAdapterOptions options = WGPU_REQUEST_ADAPTER_OPTIONS_INIT;
+    if (a->options)
+        options = *a->options;
+    if (ctx->host->config.force_backend)
+        options.backendType = (WGPUBackendType)ctx->host->config.force_backend;
+    struct wgv_pending *p = wgv_host_pending_new(ctx, WGV_CB_RequestAdapterCallback,
+                                                 a->callbackInfo_future, a->result, false);
+    if (!p)
+        return;
+    WGPURequestAdapterCallbackInfo ci = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_AllowProcessEvents;
+    ci.callback = wgv_hcb_RequestAdapterCallback_thunk;
+    ci.userdata1 = ctx;
+    ci.userdata2 = p;
+    ctx->procs->instanceRequestAdapter(a->instance, &options, ci);
+}
+
+void wgv_host_exec_wgpuAdapterRequestDevice(struct wgv_context *ctx,
+                                            struct wgv_ha_wgpuAdapterRequestDevice *a)
+{
+    WGPUDeviceDescriptor desc = WGPU_DEVICE_DESCRIPTOR_INIT;
+    if (a->descriptor)
+        desc = *a->descriptor;
+    struct wgv_pending *lost = wgv_host_pending_new(ctx, WGV_CB_DeviceLostCallback,
+                                                    a->lost_future, 0, false);
+    struct wgv_pending *error = wgv_host_pending_new(ctx, WGV_CB_UncapturedErrorCallback,
+                                                     a->error_future, 0, true);
+    struct wgv_pending *p = wgv_host_pending_new(ctx, WGV_CB_RequestDeviceCallback,
+                                                 a->callbackInfo_future, a->result, false);
+    if (!lost || !error || !p)
+        return;
+    p->queue = a->queue;
+    desc.deviceLostCallbackInfo.mode = WGPUCallbackMode_AllowProcessEvents;
+    desc.deviceLostCallbackInfo.callback = wgv_hcb_DeviceLostCallback_thunk;
+    desc.deviceLostCallbackInfo.userdata1 = ctx;
+    desc.deviceLostCallbackInfo.userdata2 = lost;
+    desc.uncapturedErrorCallbackInfo.callback = wgv_hcb_UncapturedErrorCallback_thunk;
+    desc.uncapturedErrorCallbackInfo.userdata1 = ctx;
+    desc.uncapturedErrorCallbackInfo.userdata2 = error;
+    WGPURequestDeviceCallbackInfo ci = WGPU_REQUEST_DEVICE_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_AllowProcessEvents;
+    ci.callback = wgv_hcb_RequestDeviceCallback_thunk;
+    ci.userdata1 = ctx;
+    ci.userdata2 = p;
+    ctx->procs->adapterRequestDevice(a->adapter, &desc, ci);
+}
+
+void wgv_host_exec_wgpuBufferMapAsync(struct wgv_context *ctx, struct wgv_ha_wgpuBufferMapAsync *a)
+{
+    if (!ops_bulk_get(ctx, a->shm_offset, a->size)) {
+        wgv_context_fail(ctx, "mapAsync: shared-memory range %llu+%llu is out of bounds",
+                         (unsigned long long)a->shm_offset, (unsigned long long)a->size);
+        return;
+    }
+    struct wgv_pending *p = wgv_host_pending_new(ctx, WGV_CB_BufferMapCallback,
+                                                 a->callbackInfo_future, 0, false);
+    if (!p)
+        return;
+    p->buffer = a->buffer;
+    p->map_offset = a->offset;
+    p->map_size = a->size;
+    p->shm_offset = a->shm_offset;
+    ctx->procs->bufferAddRef(a->buffer);
+    WGPUBufferMapCallbackInfo ci = WGPU_BUFFER_MAP_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_AllowProcessEvents;
+    ci.callback = wgv_hcb_BufferMapCallback_thunk;
+    ci.userdata1 = ctx;
+    ci.userdata2 = p;
+    ctx->procs->bufferMapAsync(a->buffer, a->mode, a->offset, a->size, ci);
+}
+
+void wgv_host_exec_wgpuBufferUnmap(struct wgv_context *ctx, struct wgv_ha_wgpuBufferUnmap *a)
+{
+    if (a->shm_size) {
+        const void *src = ops_bulk_get(ctx, a->shm_offset, a->shm_size);
+        if (!src || a->shm_size > SIZE_MAX || a->map_offset > SIZE_MAX) {
+            wgv_context_fail(ctx, "unmap: shared-memory range %llu+%llu is out of bounds",
+                             (unsigned long long)a->shm_offset, (unsigned long long)a->shm_size);
+            return;
+        }
+        /* The backend says whether that range is mapped for writing. */
+        void *dst = ctx->procs->bufferGetMappedRange(a->buffer, (size_t)a->map_offset,
+                                                     (size_t)a->shm_size);
+        if (dst)
+            memcpy(dst, src, a->shm_size);
+    }
+    ctx->procs->bufferUnmap(a->buffer);
+}

@@ -1,0 +1,82 @@
+/* A host context: one guest's WebGPU world (internal to libwgv-host). */
+#ifndef WGV_HOST_CONTEXT_H
+#define WGV_HOST_CONTEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wgv-host.h"
+#include "wgv-host-wire.h"
+#include "backend.h"
+#include "codec.h"
+#include "objects.h"
+
+/* Slots one command may claim. */
+#define WGV_CLAIMS_MAX 8
+
+struct wgv_host {
+    struct wgv_backend *backend;
+    struct wgv_host_config config;
+};
+
+/* A backend callback the guest waits for. */
+struct wgv_pending {
+    struct wgv_pending *next, *prev;
+    uint16_t callback;  /* WGV_CB_* */
+    bool repeat;        /* device events: stays after firing */
+    uint64_t key;       /* future id, or device handle for device events */
+    uint64_t result;    /* handle of the object the callback delivers, or 0 */
+    /* mapAsync: where the mapped bytes go */
+    void *buffer;
+    uint64_t map_offset, map_size, shm_offset;
+    /* requestDevice: the queue handle to fill, the event futures */
+    uint64_t queue, lost_future, error_future;
+};
+
+struct wgv_context {
+    struct wgv_host *host;
+    const struct wgv_procs *procs;
+    uint32_t id;
+    struct wgv_context_io io;
+    void *instance;             /* backend WGPUInstance */
+    struct wgv_objects objects;
+    struct wgv_arena arena;     /* decoded arguments of one command */
+    struct wgv_codec_ops ops;
+    struct wgv_writer reply;    /* scratch for encoding one reply */
+    struct wgv_pending pending; /* list head */
+    int pending_count;
+    uint8_t *cmd_copy;          /* private copy of the command being decoded */
+    size_t cmd_copy_cap;
+    bool lost, closing;
+    char lost_reason[256];
+    void *error_device;         /* a device to report validation errors on */
+    /* The command being run: slots it claimed, whether an argument was an
+     * error object. */
+    struct wgv_slot *cmd_claim[WGV_CLAIMS_MAX];
+    unsigned cmd_claims;
+    bool cmd_error_object;
+};
+
+/* Ends the context with a reason (first one wins); sends context-lost. */
+void wgv_context_fail(struct wgv_context *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Stores a backend object created by a command into its claimed slot. */
+void wgv_host_store(struct wgv_context *ctx, unsigned type, uint64_t handle, void *object);
+
+/* A new pending callback record, or NULL (the context is then lost). */
+struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callback,
+                                         uint64_t key, uint64_t result, bool repeat);
+
+/* Called by the generated thunks: turns a backend callback into a reply. */
+void wgv_host_callback(void *context, void *pending, unsigned callback, const void *args,
+                       void *object);
+
+/* Releases a backend object of a type. */
+void wgv_host_release_object(struct wgv_context *ctx, unsigned type, void *object);
+
+/* Sends one reply record. */
+void wgv_host_send_reply(struct wgv_context *ctx, unsigned kind, unsigned callback, uint64_t key,
+                         const uint32_t *shapes, const void *const *args, unsigned count);
+
+#endif

@@ -1,0 +1,58 @@
+/* Per-context object tables: one per object type, indexed by the ids the
+ * guest chose, each slot with a generation so stale handles are refused. */
+#ifndef WGV_HOST_OBJECTS_H
+#define WGV_HOST_OBJECTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wgv-wire-ids.h"
+
+enum wgv_slot_state {
+    WGV_SLOT_FREE = 0,
+    WGV_SLOT_RESERVED, /* claimed by the command being run */
+    WGV_SLOT_AWAITING, /* an async creation's callback will fill it */
+    WGV_SLOT_LIVE,     /* holds a backend object */
+    WGV_SLOT_ERROR,    /* the creation failed on the host: an error object */
+};
+
+struct wgv_slot {
+    void *handle;     /* backend object (NULL unless LIVE) */
+    uint32_t gen;     /* generation of the current or last occupant */
+    uint8_t state;
+};
+
+struct wgv_table {
+    struct wgv_slot *slots; /* slots[0] is unused: id 0 is null */
+    uint32_t len;           /* ids 1 .. len-1 have been seen */
+    uint32_t cap;
+};
+
+struct wgv_objects {
+    struct wgv_table tables[WGV_OBJ_COUNT];
+    size_t live;
+    size_t max_objects;
+};
+
+/* A handle on the wire: id in the low 32 bits, generation in the high. */
+static inline uint32_t wgv_handle_id(uint64_t h) { return (uint32_t)h; }
+static inline uint32_t wgv_handle_gen(uint64_t h) { return (uint32_t)(h >> 32); }
+
+void wgv_objects_init(struct wgv_objects *o, size_t max_objects);
+/* Frees the tables (the caller releases backend objects first). */
+void wgv_objects_fini(struct wgv_objects *o);
+
+/* The slot of a handle if its id, generation and type match a slot that is
+ * not free; NULL otherwise. */
+struct wgv_slot *wgv_objects_get(struct wgv_objects *o, unsigned type, uint64_t handle);
+
+/* Claims the slot of a handle a command creates: the id is at most one past
+ * the table, the slot is free, and the generation is newer than the last.
+ * Returns the slot (state RESERVED) or NULL. */
+struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_t handle);
+
+/* Marks a slot free (the caller released its backend object). */
+void wgv_objects_free(struct wgv_objects *o, struct wgv_slot *slot);
+
+#endif

@@ -1,0 +1,82 @@
+/* wgv-server: the host renderer for guests on this machine (docs/using.md). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+static struct wgv_server *running;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (running)
+        wgv_server_stop(running);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: wgv-server [--socket PATH] [--backend LIB] [--null] [--once] [--verbose]\n"
+            "  --socket PATH  listen here (default: $WGV_SERVER, else $XDG_RUNTIME_DIR/wgv.sock)\n"
+            "  --backend LIB  host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
+            "  --null         give every guest Dawn's Null backend (validates, draws nothing)\n"
+            "  --once         exit after the first guest leaves\n"
+            "  --verbose      log connections and contexts\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct wgv_server_config cfg = {0};
+    char default_path[256];
+    const char *env = getenv("WGV_SERVER");
+    const char *dir = getenv("XDG_RUNTIME_DIR");
+    if (env && *env)
+        cfg.socket_path = env;
+    else {
+        if (dir && *dir)
+            snprintf(default_path, sizeof(default_path), "%s/wgv.sock", dir);
+        else
+            snprintf(default_path, sizeof(default_path), "/tmp/wgv-%u.sock", (unsigned)getuid());
+        cfg.socket_path = default_path;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+            cfg.socket_path = argv[++i];
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+            cfg.backend_path = argv[++i];
+        else if (!strcmp(argv[i], "--null"))
+            cfg.force_backend = 1;
+        else if (!strcmp(argv[i], "--once"))
+            cfg.max_connections = 1;
+        else if (!strcmp(argv[i], "--verbose"))
+            cfg.verbose = true;
+        else if (!strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    char err[512];
+    struct wgv_server *s = wgv_server_create(&cfg, err, sizeof(err));
+    if (!s) {
+        fprintf(stderr, "wgv-server: %s\n", err);
+        return 1;
+    }
+    running = s;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (cfg.verbose)
+        fprintf(stderr, "wgv-server: listening on %s\n", cfg.socket_path);
+    int rc = wgv_server_run(s);
+    running = NULL;
+    wgv_server_destroy(s);
+    return rc;
+}

@@ -1,0 +1,283 @@
+/* wgv-server's engine: accepts guests on a unix socket, gives each its own
+ * host context, and moves commands and replies through the shared-memory
+ * rings. One thread per connection; a context is only ever used by its
+ * thread. */
+#include "server.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "handshake.h"
+#include "protocol.h"
+#include "ring.h"
+#include "shm.h"
+#include "wgv-wire-ids.h"
+
+struct connection {
+    struct wgv_server *server;
+    int sock;
+    uint32_t id;
+    pthread_t thread;
+    atomic_bool done;
+    struct connection *next;
+};
+
+struct wgv_server {
+    struct wgv_server_config config;
+    struct wgv_host *host;
+    int listen_fd;
+    atomic_bool stop;
+    pthread_mutex_t lock;
+    struct connection *connections;
+    uint32_t next_id;
+};
+
+static void server_log(struct wgv_server *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void server_log(struct wgv_server *s, const char *fmt, ...)
+{
+    if (!s->config.verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "wgv-server: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static void host_log(void *user, enum wgv_log_level level, const char *message)
+{
+    struct wgv_server *s = user;
+    if (level <= WGV_LOG_WARN || s->config.verbose)
+        fprintf(stderr, "wgv-server: %s\n", message);
+}
+
+struct wgv_server *wgv_server_create(const struct wgv_server_config *config, char *err, size_t errlen)
+{
+    struct wgv_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->config = *config;
+    s->listen_fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    struct wgv_host_config hc = {
+        .backend_path = config->backend_path,
+        .force_backend = config->force_backend,
+        .log = host_log,
+        .user = s,
+    };
+    s->host = wgv_host_create(&hc, err, errlen);
+    if (!s->host) {
+        wgv_server_destroy(s);
+        return NULL;
+    }
+    s->listen_fd = wgv_handshake_listen(config->socket_path, 64, err, errlen);
+    if (s->listen_fd < 0) {
+        wgv_server_destroy(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ------------------------------------------------------------ one guest */
+
+struct session {
+    struct wgv_conn conn;
+    struct wgv_ring cmd, reply;
+    struct wgv_context *ctx;
+};
+
+static bool session_reply(void *user, const void *bytes, size_t len)
+{
+    struct session *ss = user;
+    int status;
+    /* A guest that stops reading replies for a second loses its context. */
+    void *dst = wgv_ring_reserve(&ss->reply, (uint32_t)len, 1000 * 1000 * 1000, &status);
+    if (!dst)
+        return false;
+    memcpy(dst, bytes, len);
+    wgv_ring_commit(&ss->reply, (uint32_t)len);
+    return true;
+}
+
+static void serve(struct connection *c)
+{
+    struct wgv_server *s = c->server;
+    struct session ss;
+    memset(&ss, 0, sizeof(ss));
+    char err[256];
+    uint8_t capset[64];
+    size_t capset_len = wgv_host_capset(s->host, capset, sizeof(capset));
+    if (wgv_handshake_accept(c->sock, WGV_PROTOCOL_VERSION, NULL, capset, capset_len, &ss.conn,
+                             err, sizeof(err)) < 0) {
+        server_log(s, "connection %u refused: %s", c->id, err);
+        close(c->sock);
+        return;
+    }
+    if (wgv_shm_cmd_ring(&ss.conn.shm, &ss.cmd) < 0 || wgv_shm_reply_ring(&ss.conn.shm, &ss.reply) < 0) {
+        wgv_conn_close(&ss.conn);
+        return;
+    }
+    struct wgv_context_io io = {
+        .reply = session_reply,
+        .bulk = wgv_shm_bulk(&ss.conn.shm),
+        .bulk_size = ss.conn.shm.sizes.bulk,
+        .user = &ss,
+    };
+    ss.ctx = wgv_context_create(s->host, c->id, &io);
+    if (!ss.ctx) {
+        wgv_conn_close(&ss.conn);
+        return;
+    }
+    server_log(s, "context %u: guest connected", c->id);
+    uint8_t *buf = malloc(WGV_MESSAGE_MAX);
+    bool alive = buf != NULL;
+    while (alive && !atomic_load(&s->stop)) {
+        /* Run what is there, in batches, publishing replies between. */
+        int ran = 0;
+        for (; ran < 256; ran++) {
+            ssize_t n = wgv_ring_read(&ss.cmd, buf, WGV_MESSAGE_MAX);
+            if (n == WGV_RING_EMPTY)
+                break;
+            if (n < 0) {
+                char why[128];
+                snprintf(why, sizeof(why), "command ring: %s", wgv_ring_status_str((int)n));
+                wgv_context_kill(ss.ctx, why);
+                alive = false;
+                break;
+            }
+            if (wgv_context_submit_copied(ss.ctx, buf, (size_t)n) < 0) {
+                alive = false;
+                break;
+            }
+        }
+        int pending = wgv_context_poll(ss.ctx);
+        wgv_ring_publish(&ss.reply);
+        if (!alive || wgv_context_lost_reason(ss.ctx))
+            break;
+        if (ran)
+            continue;
+        /* Nothing to run: wait for commands, briefly while the GPU still
+         * owes callbacks, longer otherwise (checking the guest is there). */
+        if (pending) {
+            wgv_ring_wait(&ss.cmd, 50 * 1000);
+        } else {
+            wgv_ring_wait(&ss.cmd, 100 * 1000 * 1000);
+            if (wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE)
+                break;
+        }
+    }
+    const char *why = wgv_context_lost_reason(ss.ctx);
+    if (why)
+        server_log(s, "context %u ended: %s", c->id, why);
+    else
+        server_log(s, "context %u: guest left", c->id);
+    wgv_ring_publish(&ss.reply);
+    wgv_ring_mark_dead(&ss.reply);
+    wgv_context_destroy(ss.ctx);
+    free(buf);
+    wgv_conn_close(&ss.conn);
+}
+
+static void *connection_thread(void *arg)
+{
+    struct connection *c = arg;
+    serve(c);
+    atomic_store(&c->done, true);
+    return NULL;
+}
+
+static void reap(struct wgv_server *s, bool all)
+{
+    pthread_mutex_lock(&s->lock);
+    for (struct connection **l = &s->connections; *l;) {
+        struct connection *c = *l;
+        if (all || atomic_load(&c->done)) {
+            *l = c->next;
+            pthread_mutex_unlock(&s->lock);
+            pthread_join(c->thread, NULL);
+            free(c);
+            pthread_mutex_lock(&s->lock);
+        } else {
+            l = &c->next;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+int wgv_server_run(struct wgv_server *s)
+{
+    while (!atomic_load(&s->stop)) {
+        struct pollfd p = {s->listen_fd, POLLIN, 0};
+        int r = poll(&p, 1, 100);
+        reap(s, false);
+        if (r <= 0)
+            continue;
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct connection *c = calloc(1, sizeof(*c));
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->server = s;
+        c->sock = fd;
+        c->id = ++s->next_id;
+        atomic_init(&c->done, false);
+        if (pthread_create(&c->thread, NULL, connection_thread, c) != 0) {
+            close(fd);
+            free(c);
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        c->next = s->connections;
+        s->connections = c;
+        pthread_mutex_unlock(&s->lock);
+        if (s->config.max_connections && s->next_id >= s->config.max_connections)
+            break;
+    }
+    /* Serve the ones still connected until they leave or we are stopped. */
+    while (!atomic_load(&s->stop)) {
+        pthread_mutex_lock(&s->lock);
+        bool any = s->connections != NULL;
+        pthread_mutex_unlock(&s->lock);
+        if (!any)
+            break;
+        reap(s, false);
+        usleep(20000);
+    }
+    reap(s, true);
+    return 0;
+}
+
+void wgv_server_stop(struct wgv_server *s)
+{
+    atomic_store(&s->stop, true);
+}
+
+void wgv_server_destroy(struct wgv_server *s)
+{
+    if (!s)
+        return;
+    reap(s, true);
+    if (s->listen_fd >= 0) {
+        close(s->listen_fd);
+        unlink(s->config.socket_path);
+    }
+    wgv_host_destroy(s->host);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

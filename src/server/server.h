@@ -1,0 +1,31 @@
+/* wgv-server's engine, usable from a program that embeds a server (wgv-run,
+ * tests): a unix-socket listener with one host context per guest. */
+#ifndef WGV_SERVER_H
+#define WGV_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wgv-host.h"
+
+struct wgv_server_config {
+    const char *socket_path;  /* where to listen (an old socket file is replaced) */
+    const char *backend_path; /* NULL: the default host WebGPU implementation */
+    uint32_t force_backend;   /* see wgv_host_config */
+    unsigned max_connections; /* stop accepting after this many; 0 = no limit */
+    bool verbose;
+};
+
+struct wgv_server;
+
+/* Loads the backend and listens; NULL with a reason in err. */
+struct wgv_server *wgv_server_create(const struct wgv_server_config *config, char *err, size_t errlen);
+/* Serves until wgv_server_stop (or max_connections guests have left). */
+int wgv_server_run(struct wgv_server *server);
+/* Asks wgv_server_run to return; safe from a signal handler or another thread. */
+void wgv_server_stop(struct wgv_server *server);
+/* Closes the listener (removing its socket file) and frees the server. */
+void wgv_server_destroy(struct wgv_server *server);
+
+#endif
