@@ -475,6 +475,12 @@ class Builder:
                 is_array = True
         elif base in self.struct_by_name:
             elem = {"kind": "struct", "type": base}
+            # A struct pointer is an array only where the description says
+            # so: a size parameter in front of it (writeTexture's dataSize
+            # before dataLayout) counts something else.
+            if (not info.get("array") and not isinstance(info.get("length"), (str, int))
+                    and not (isinstance(count, str) and count.endswith("Count"))):
+                is_array = False
         else:
             fail("unknown pointee %s (%s)" % (base, name))
         if is_array:

@@ -17,12 +17,13 @@ bool wgv_guest_hook_wgpuDeviceCreateBuffer(struct wgv_client *c, struct wgv_ga_w
         return true;
     b->size = d->size;
     b->usage = d->usage;
-    if (d->mappedAtCreation && d->size && d->size % 4 == 0) {
+    if (d->mappedAtCreation && d->size % 4 == 0) {
         pthread_mutex_lock(&c->lock);
-        uint64_t off;
-        if (wgv_bulk_alloc(&c->bulk, d->size, &off)) {
-            memset(c->t->bulk + off, 0, d->size);
-            b->has_shm = true;
+        uint64_t off = 0;
+        if (!d->size || wgv_bulk_alloc(&c->bulk, d->size, &off)) {
+            if (d->size)
+                memset(c->t->bulk + off, 0, d->size);
+            b->has_shm = d->size != 0;
             b->shm_offset = off;
             b->shm_size = d->size;
             b->map_state = WGPUBufferMapState_Mapped;
@@ -70,12 +71,16 @@ bool wgv_guest_hook_wgpuBufferMapAsync(struct wgv_client *c, struct wgv_ga_wgpuB
     b->map_future = a->callbackInfo_future;
     a->shm_offset = off;
     pthread_mutex_unlock(&c->lock);
+    /* The application may release the buffer while the map is pending. */
+    wgv_future_make_event(c, a->callbackInfo_future, false);
     return true;
 }
 
 /* Ends the guest's side of a mapping (lock held). */
 static void end_mapping(struct wgv_client *c, struct wgv_buffer *b)
 {
+    if (b->map_future)
+        wgv_future_abort(c, b->map_future);
     if (b->has_shm)
         wgv_client_release_later(c, b->shm_offset, b->shm_size);
     b->has_shm = false;

@@ -71,9 +71,18 @@ void wgv_future_fire(struct wgv_client *c, struct wgv_future *f)
     if (decoded) {
         bool ok = callback_succeeded(f->callback, args);
         void *obj = f->object;
-        if (f->callback == WGV_CB_BufferMapCallback && f->object) {
-            const struct wgv_gcb_BufferMapCallback *a = (const void *)args;
-            map_done(c, (struct wgv_buffer *)f->object, f->id, a->status == WGPUMapAsyncStatus_Success);
+        if (f->callback == WGV_CB_BufferMapCallback) {
+            struct wgv_gcb_BufferMapCallback *a = (void *)args;
+            if (f->aborted && a->status == WGPUMapAsyncStatus_Success) {
+                /* The host mapped it before it saw the unmap, destroy or
+                 * release that came first in the application's order. */
+                a->status = WGPUMapAsyncStatus_Aborted;
+                a->message = (WGPUStringView){"The buffer was unmapped or destroyed before the "
+                                              "mapping was resolved.", WGPU_STRLEN};
+            }
+            if (f->object)
+                map_done(c, (struct wgv_buffer *)f->object, f->id,
+                         a->status == WGPUMapAsyncStatus_Success);
         }
         if (delivers_object(f->callback) && !ok && f->object) {
             /* The creation failed: the application gets NULL and the
@@ -167,7 +176,19 @@ void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, con
     WGPUAdapterInfo info;
     WGPULimits limits;
     WGPUSupportedFeatures features;
-    if (h->kind == WGV_REPLY_ADAPTER_STATE) {
+    WGPUSupportedWGSLLanguageFeatures wgsl;
+    if (h->kind == WGV_REPLY_INSTANCE_STATE) {
+        if (wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_SupportedWGSLLanguageFeatures, &wgsl, &r,
+                       &arena)) {
+            size_t n = wgsl.featureCount;
+            free(c->wgsl_features);
+            c->wgsl_features = n ? malloc(n * sizeof(*wgsl.features)) : NULL;
+            if (c->wgsl_features)
+                memcpy(c->wgsl_features, wgsl.features, n * sizeof(*wgsl.features));
+            c->wgsl_feature_count = c->wgsl_features ? n : 0;
+            c->have_wgsl_features = true;
+        }
+    } else if (h->kind == WGV_REPLY_ADAPTER_STATE) {
         struct wgv_adapter *a = (struct wgv_adapter *)awaited_object(c, WGV_CB_RequestAdapterCallback, h->key);
         if (a && wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_AdapterInfo, &info, &r, &arena) &&
             wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_Limits, &limits, &r, &arena) &&

@@ -92,8 +92,10 @@ static void object_free_state(struct wgv_object *o)
     switch (o->type) {
     case WGV_OBJ_Buffer: {
         struct wgv_buffer *b = (struct wgv_buffer *)o;
+        /* The host may still write a pending map's bytes there until it
+         * has read the release. */
         if (b->has_shm)
-            wgv_bulk_release(&c->bulk, b->shm_offset, b->shm_size);
+            wgv_client_release_later(c, b->shm_offset, b->shm_size);
         break;
     }
     case WGV_OBJ_Adapter: {
@@ -127,7 +129,7 @@ void wgv_object_release(struct wgv_object *o)
         dep[1] = &d->adapter->base;
     }
     pthread_mutex_lock(&c->lock);
-    if (o->type == WGV_OBJ_Device)
+    if (o->type == WGV_OBJ_Device || o->type == WGV_OBJ_Buffer)
         wgv_futures_drop_object(c, o);
     if (o->type != WGV_OBJ_Instance) {
         struct wgv_ga_wgvRelease a = {o->type, wgv_object_handle(o)};
@@ -213,6 +215,7 @@ void wgv_client_unref(struct wgv_client *c)
     }
     wgv_bulk_fini(&c->bulk);
     wgv_writer_free(&c->w);
+    free(c->wgsl_features);
     free(c->reply_buf);
     pthread_mutex_destroy(&c->lock);
     free(c);
@@ -343,11 +346,22 @@ void wgv_future_make_event(struct wgv_client *c, uint64_t id, bool repeat)
     pthread_mutex_unlock(&c->lock);
 }
 
+void wgv_future_abort(struct wgv_client *c, uint64_t id)
+{
+    for (struct wgv_future *f = c->futures; f; f = f->next)
+        if (f->id == id)
+            f->aborted = true;
+}
+
 void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o)
 {
     for (struct wgv_future **l = &c->futures; *l;) {
         struct wgv_future *f = *l;
-        if (f->weak && f->object == o) {
+        if (f->weak && f->object == o && f->callback == WGV_CB_BufferMapCallback) {
+            f->aborted = true;
+            f->object = NULL;
+            l = &f->next;
+        } else if (f->weak && f->object == o) {
             *l = f->next;
             free(f->reply);
             free(f);
@@ -451,7 +465,8 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
             handle_lost(c, body, len);
             continue;
         }
-        if (h.kind == WGV_REPLY_ADAPTER_STATE || h.kind == WGV_REPLY_DEVICE_STATE) {
+        if (h.kind == WGV_REPLY_ADAPTER_STATE || h.kind == WGV_REPLY_DEVICE_STATE ||
+            h.kind == WGV_REPLY_INSTANCE_STATE) {
             wgv_apply_state(c, &h, body, len);
             continue;
         }
@@ -486,6 +501,7 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
         memcpy(f->reply, c->reply_buf, (size_t)n);
         f->reply_len = (size_t)n;
         f->state = WGV_FUTURE_READY;
+        f->ready_seq = ++c->next_ready_seq;
         if (f->mode == WGPUCallbackMode_AllowSpontaneous) {
             *link = f->next;
             f->next = NULL;
@@ -496,8 +512,26 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
     return fire;
 }
 
+/* Callbacks fire in the order their replies arrived, which is the order
+ * the host's implementation called them. */
+static struct wgv_future *sort_by_arrival(struct wgv_future *list)
+{
+    struct wgv_future *sorted = NULL;
+    while (list) {
+        struct wgv_future *f = list;
+        list = list->next;
+        struct wgv_future **l = &sorted;
+        while (*l && (*l)->ready_seq <= f->ready_seq)
+            l = &(*l)->next;
+        f->next = *l;
+        *l = f;
+    }
+    return sorted;
+}
+
 static void fire_all(struct wgv_client *c, struct wgv_future *list)
 {
+    list = sort_by_arrival(list);
     while (list) {
         struct wgv_future *next = list->next;
         wgv_future_fire(c, list);

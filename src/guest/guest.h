@@ -156,11 +156,14 @@ struct wgv_future {
     uint16_t callback;       /* WGV_CB_* */
     uint8_t state;
     bool repeat;             /* uncaptured errors: never completes */
-    bool weak;               /* device events: no reference on object */
+    bool weak;               /* device events, maps: no reference on object */
+    bool aborted;            /* a map the application ended first (unmap,
+                                destroy, release): fires as Aborted */
     WGPUCallbackMode mode;
     WGPUProc fn;
     void *userdata1, *userdata2;
     struct wgv_object *object; /* result or device, one reference held */
+    uint64_t ready_seq;      /* order in which replies arrived */
     void *reply;             /* the reply record once READY (malloc'd) */
     size_t reply_len;
     struct wgv_future *next;
@@ -177,7 +180,10 @@ void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *ar
 /* Marks a future as a device event: repeating (uncaptured errors) or not,
  * holding no reference on its device. Call before it is sent. */
 void wgv_future_make_event(struct wgv_client *c, uint64_t id, bool repeat);
-/* Drops the events of a device that is going away (lock held). */
+/* Marks a pending map as ended by the application (lock held). */
+void wgv_future_abort(struct wgv_client *c, uint64_t id);
+/* Drops the events of a device that is going away, aborts the maps of a
+ * buffer (lock held). */
 void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o);
 /* Frees a bulk range once the host has read every command sent so far
  * (lock held). */
@@ -202,7 +208,12 @@ struct wgv_client {
     struct wgv_bulk bulk;
     struct wgv_future *futures; /* pending and ready, newest first */
     uint64_t next_future;
+    uint64_t next_ready_seq;
     uint8_t *reply_buf;
+    /* The instance's WGSL language features, sent by the host first. */
+    bool have_wgsl_features;
+    WGPUWGSLLanguageFeatureName *wgsl_features;
+    size_t wgsl_feature_count;
     bool lost;
     char lost_reason[256];
 };

@@ -91,20 +91,41 @@ WGPU_EXPORT void wgpuInstanceProcessEvents(WGPUInstance instance)
     wgv_client_process_events(I(instance)->base.client);
 }
 
-/* WGSL language features: none are advertised yet (the host does not send
- * its list), so programs take their portable paths. */
+/* The host sends its instance's WGSL language features as the first reply;
+ * the first question waits for it. */
+static void wait_wgsl_features(struct wgv_client *c)
+{
+    for (int i = 0; !c->have_wgsl_features && !c->lost && i < 5000; i++) {
+        wgv_client_pump(c);
+        if (!c->have_wgsl_features)
+            c->t->wait(c->t, 1000 * 1000);
+    }
+}
+
 WGPU_EXPORT void wgpuInstanceGetWGSLLanguageFeatures(WGPUInstance instance,
                                                      WGPUSupportedWGSLLanguageFeatures *features)
 {
-    (void)instance;
+    struct wgv_client *c = I(instance)->base.client;
+    wait_wgsl_features(c);
     features->featureCount = 0;
     features->features = NULL;
+    size_t n = c->wgsl_feature_count;
+    WGPUWGSLLanguageFeatureName *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+    if (!copy)
+        return;
+    memcpy(copy, c->wgsl_features, n * sizeof(*copy));
+    features->features = copy;
+    features->featureCount = n;
 }
 
 WGPU_EXPORT WGPUBool wgpuInstanceHasWGSLLanguageFeature(WGPUInstance instance,
                                                         WGPUWGSLLanguageFeatureName feature)
 {
-    (void)instance, (void)feature;
+    struct wgv_client *c = I(instance)->base.client;
+    wait_wgsl_features(c);
+    for (size_t i = 0; i < c->wgsl_feature_count; i++)
+        if (c->wgsl_features[i] == feature)
+            return 1;
     return 0;
 }
 

@@ -242,6 +242,13 @@ struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
     struct wgv_slot *s = wgv_objects_claim(&ctx->objects, WGV_OBJ_Instance, (1ull << 32) | 1);
     s->handle = ctx->instance;
     s->state = WGV_SLOT_LIVE;
+    /* What the guest's instance getters answer. */
+    WGPUSupportedWGSLLanguageFeatures wgsl = WGPU_SUPPORTED_WGSL_LANGUAGE_FEATURES_INIT;
+    ctx->procs->instanceGetWGSLLanguageFeatures(ctx->instance, &wgsl);
+    const uint32_t shape = WGV_SHAPE_SupportedWGSLLanguageFeatures;
+    const void *arg = &wgsl;
+    wgv_host_send_reply(ctx, WGV_REPLY_INSTANCE_STATE, 0, 0, &shape, &arg, 1);
+    ctx->procs->supportedWGSLLanguageFeaturesFreeMembers(wgsl);
     return ctx;
 }
 
@@ -557,6 +564,17 @@ void wgv_host_exec_wgvRelease(struct wgv_context *ctx, struct wgv_ha_wgvRelease 
     if (s->state == WGV_SLOT_LIVE) {
         if (s->handle == ctx->error_device)
             ctx->error_device = NULL;
+        if (a->object_type == WGV_OBJ_Buffer) {
+            /* The guest dropped its last reference, which destroys the buffer
+             * natively; the reference a pending map holds here must not keep
+             * it alive, or the map would succeed instead of aborting. */
+            for (struct wgv_pending *p = ctx->pending.next; p != &ctx->pending; p = p->next) {
+                if (p->buffer == s->handle) {
+                    ctx->procs->bufferDestroy(s->handle);
+                    break;
+                }
+            }
+        }
         wgv_host_release_object(ctx, a->object_type, s->handle);
     }
     wgv_objects_free(&ctx->objects, s);

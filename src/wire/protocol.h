@@ -19,6 +19,7 @@ enum wgv_reply_kind {
     WGV_REPLY_ADAPTER_STATE = 2, /* AdapterInfo, Limits, SupportedFeatures; key = adapter */
     WGV_REPLY_DEVICE_STATE = 3,  /* Limits, SupportedFeatures; key = device */
     WGV_REPLY_CONTEXT_LOST = 4,  /* the host ended the context: u64 length + reason */
+    WGV_REPLY_INSTANCE_STATE = 5, /* SupportedWGSLLanguageFeatures; sent first */
 };
 
 /* Every reply: size (header included, a multiple of 8), kind, callback id
