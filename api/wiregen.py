@@ -404,6 +404,7 @@ class Gen:
     def ids_h(self):
         o = self.header_stamp('Wire identifiers shared by guest and host.')
         o += ['#ifndef WGV_WIRE_IDS_H', '#define WGV_WIRE_IDS_H', '',
+              '#include <stdint.h>', '',
               f'#define WGV_PROTOCOL_VERSION 0x{self.version():08x}u', '']
         o.append('enum wgv_object_type {\n    WGV_OBJ_NONE = 0,')
         for o_ in self.objects:
@@ -433,6 +434,8 @@ class Gen:
         o.append('extern const unsigned short wgv_callback_shape[WGV_CB_COUNT];')
         o.append('/* Shape of each command\'s arguments, by opcode. */')
         o.append('extern const unsigned short wgv_command_shape[WGV_OP_COUNT];')
+        o.append('/* The standard\'s name of an enum entry by its wire value, or NULL. */')
+        o.append('const char *wgv_enum_entry_name(unsigned enum_id, uint32_t wire);')
         o.append('/* Names, for messages. */')
         o.append('extern const char *const wgv_command_name[WGV_OP_COUNT];')
         o.append('extern const char *const wgv_object_type_name[WGV_OBJ_COUNT];')
@@ -441,7 +444,7 @@ class Gen:
 
     def ids_c(self):
         o = self.header_stamp('Wire identifier tables.')
-        o += ['#include "wgv-wire-ids.h"', '']
+        o += ['#include <stddef.h>', '#include <stdint.h>', '#include "wgv-wire-ids.h"', '']
         o.append('const unsigned short wgv_callback_shape[WGV_CB_COUNT] = {0,')
         for cb in self.callbacks:
             o.append(f'    {self.shape_index["cb:" + cb]},')
@@ -458,6 +461,17 @@ class Gen:
         for ob in self.objects:
             o.append(f'    "{ob}",')
         o.append('};')
+        for i, en in enumerate(self.enum_list):
+            names = ', '.join(f'"{n}"' for n, _ in self.wire_enum_entries(en))
+            o.append(f'static const char *const enum_names_{i}[] = {{{names}}};')
+        o.append('static const struct { unsigned count; const char *const *names; } enum_names[] = {')
+        for i, en in enumerate(self.enum_list):
+            o.append(f'    {{{len(self.wire_enum_entries(en))}, enum_names_{i}}},')
+        o.append('};')
+        o.append('const char *wgv_enum_entry_name(unsigned enum_id, uint32_t wire)\n{')
+        o.append('    if (enum_id >= sizeof(enum_names) / sizeof(enum_names[0]) || wire >= enum_names[enum_id].count)')
+        o.append('        return NULL;')
+        o.append('    return enum_names[enum_id].names[wire];\n}')
         return '\n'.join(o) + '\n'
 
     def guest_h(self):
