@@ -636,6 +636,16 @@ class Gen:
         o += ['', '#endif']
         return '\n'.join(o) + '\n'
 
+    def other_abi_c(self):
+        """A library that exports every proc the host resolves and also a
+        function the backend's ABI lacks: the loader must refuse it."""
+        o = self.header_stamp('A stand-in library of another ABI, for the loader test.')
+        names = self.backend_procs() + list(self.be.desc['abi'].get('identify_by', {}).get('lacks', []))
+        for n in sorted(set(names)):
+            o.append(f'__attribute__((visibility("default"))) void {n}(void);')
+            o.append(f'void {n}(void) {{}}')
+        return '\n'.join(o) + '\n'
+
     def backend_procs(self):
         want = set(f for f in self.std.functions if f in self.be.functions)
         want |= set(self.wire.get('backend_extra', []))
@@ -750,6 +760,7 @@ def main():
         'wgv-wire-ids.h': g.ids_h(), 'wgv-wire-ids.c': g.ids_c(),
         'wgv-guest-wire.h': g.guest_h(), 'wgv-guest-wire.c': g.guest_c(),
         'wgv-host-wire.h': g.host_h(), 'wgv-host-wire.c': g.host_c(),
+        'wgv-other-abi.c': g.other_abi_c(),
     }
     for name, text in files.items():
         path = os.path.join(args.out, name)

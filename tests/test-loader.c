@@ -5,6 +5,7 @@
 
 #include "backend.h"
 #include "harness.h"
+#include "wgv-host.h"
 
 static void test_bundled_backend_loads_every_proc(void)
 {
@@ -80,6 +81,29 @@ static void test_environment_overrides_default(void)
     }
 }
 
+static void test_library_of_another_abi_is_refused(void)
+{
+    char err[512] = "";
+    /* It exports every proc, so it loads... */
+    struct wgv_backend *b = wgv_backend_open(OTHER_ABI_BACKEND, err, sizeof(err));
+    CHECK_MSG(b != NULL, "%s", err);
+    wgv_backend_close(b);
+    /* ...but the host tells its ABI apart by what it exports. */
+    struct wgv_host_config cfg = {.backend_path = OTHER_ABI_BACKEND};
+    struct wgv_host *host = wgv_host_create(&cfg, err, sizeof(err));
+    CHECK(host == NULL);
+    CHECK_MSG(strstr(err, "does not speak") != NULL, "error was: %s", err);
+    wgv_host_destroy(host);
+}
+
+static void test_bundled_library_speaks_the_host_abi(void)
+{
+    char err[512] = "";
+    struct wgv_host *host = wgv_host_create(NULL, err, sizeof(err));
+    CHECK_MSG(host != NULL, "%s", err);
+    wgv_host_destroy(host);
+}
+
 int main(void)
 {
     RUN(test_bundled_backend_loads_every_proc);
@@ -87,5 +111,7 @@ int main(void)
     RUN(test_missing_file_names_the_path);
     RUN(test_missing_symbol_names_the_symbol);
     RUN(test_environment_overrides_default);
+    RUN(test_library_of_another_abi_is_refused);
+    RUN(test_bundled_library_speaks_the_host_abi);
     return harness_finish("loader");
 }
