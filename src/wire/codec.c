@@ -49,6 +49,8 @@ void *wgv_writer_put(struct wgv_writer *w, const void *src, size_t n)
 {
     if (w->failed)
         return NULL;
+    if (n == 0)
+        return w->data ? w->data + w->len : NULL;
     if (n > w->cap - w->len) {
         if (w->external || n > SIZE_MAX / 2 - w->len) {
             w->failed = true;
