@@ -256,7 +256,8 @@ static void pending_free(struct wgv_context *ctx, struct wgv_pending *p)
 {
     p->prev->next = p->next;
     p->next->prev = p->prev;
-    ctx->pending_count--;
+    if (!p->repeat)
+        ctx->pending_count--;
     free(p);
 }
 
@@ -344,7 +345,9 @@ struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callb
     p->prev = ctx->pending.prev;
     p->prev->next = p;
     ctx->pending.prev = p;
-    ctx->pending_count++;
+    /* Device events may never fire: only callbacks that will count. */
+    if (!repeat)
+        ctx->pending_count++;
     if (result) {
         /* The object's slot waits for the callback instead of the call. */
         for (unsigned i = 0; i < ctx->cmd_claims; i++) {

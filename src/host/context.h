@@ -44,7 +44,7 @@ struct wgv_context {
     struct wgv_codec_ops ops;
     struct wgv_writer reply;    /* scratch for encoding one reply */
     struct wgv_pending pending; /* list head */
-    int pending_count;
+    int pending_count;          /* callbacks owed (device events excluded) */
     uint8_t *cmd_copy;          /* private copy of the command being decoded */
     size_t cmd_copy_cap;
     bool lost, closing;

@@ -144,6 +144,7 @@ static void serve(struct connection *c)
     server_log(s, "context %u: guest connected", c->id);
     uint8_t *buf = malloc(WGV_MESSAGE_MAX);
     bool alive = buf != NULL;
+    unsigned polls = 0;
     while (alive && !atomic_load(&s->stop)) {
         /* Run what is there, in batches, publishing replies between. */
         int ran = 0;
@@ -173,6 +174,8 @@ static void serve(struct connection *c)
          * owes callbacks, longer otherwise (checking the guest is there). */
         if (pending) {
             wgv_ring_wait(&ss.cmd, 50 * 1000);
+            if (++polls % 2048 == 0 && wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE)
+                break;
         } else {
             wgv_ring_wait(&ss.cmd, 100 * 1000 * 1000);
             if (wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE)
@@ -183,7 +186,8 @@ static void serve(struct connection *c)
     if (why)
         server_log(s, "context %u ended: %s", c->id, why);
     else
-        server_log(s, "context %u: guest left", c->id);
+        server_log(s, "context %u: guest left with %zu live objects", c->id,
+                   wgv_context_live_objects(ss.ctx));
     wgv_ring_publish(&ss.reply);
     wgv_ring_mark_dead(&ss.reply);
     wgv_context_destroy(ss.ctx);
