@@ -562,6 +562,9 @@ class Gen:
             if a['kind'] != 'callback_info':
                 o.append(f'    a.{a["name"]} = {a["name"]};')
         o.append(f'    struct wgv_client *c = wgv_object_client((struct wgv_object *){recv["name"]});')
+        # Ids, futures and the command are taken in one locked section, so
+        # commands from several threads reach the host in id order.
+        o.append('    pthread_mutex_lock(&c->lock);')
         args = self.args_of(fn, self.std)
         result = next((x for x in args if x['name'] == 'result'), None)
         fail = {'void': 'return;', 'object': 'return NULL;',
@@ -569,7 +572,7 @@ class Gen:
         if result:
             o.append(f'    a.result = ({result["type"]})wgv_object_create(c, WGV_OBJ_{short(result["type"])}, '
                      f'(struct wgv_object *){recv["name"]});')
-            o.append(f'    if (!a.result)\n        {fail}')
+            o.append(f'    if (!a.result) {{\n        pthread_mutex_unlock(&c->lock);\n        {fail}\n    }}')
         for x in args:
             if x['kind'] == 'new_object' and x['name'] != 'result':
                 o.append(f'    a.{x["name"]} = ({x["type"]})wgv_object_create(c, WGV_OBJ_{short(x["type"])}, '
@@ -583,10 +586,11 @@ class Gen:
                      f'(struct wgv_object *){res});')
             o.append(f'    a.{ci["param"]}_future = future.id;')
         if fn in self.wire['guest_hooks']['functions']:
-            ok = 'future' if ci else ('a.result' if result else '')
-            o.append(f'    if (!wgv_guest_hook_{fn}(c, &a))')
-            o.append(f'        return{" " + ok if ok else ""};')
-        o.append(f'    wgv_client_send(c, WGV_OP_{fn}, &a);')
+            o.append(f'    if (wgv_guest_hook_{fn}(c, &a))')
+            o.append(f'        wgv_client_send_locked(c, WGV_OP_{fn}, &a);')
+        else:
+            o.append(f'    wgv_client_send_locked(c, WGV_OP_{fn}, &a);')
+        o.append('    pthread_mutex_unlock(&c->lock);')
         if ci:
             o.append('    return future;')
         elif result:

@@ -129,6 +129,10 @@ static WGPUStringView own_string(WGPUStringView s)
     return (WGPUStringView){p, n};
 }
 
+/* What the codec gives a value the standard has no name for (a feature of
+ * the host's implementation only): such entries are left out of lists. */
+#define WGV_UNNAMED_VALUE 0x7FFFFFFEu
+
 void wgv_features_set(struct wgv_features *f, const WGPUFeatureName *names, size_t count)
 {
     free(f->names);
@@ -139,8 +143,9 @@ void wgv_features_set(struct wgv_features *f, const WGPUFeatureName *names, size
     f->names = malloc(count * sizeof(*names));
     if (!f->names)
         return;
-    memcpy(f->names, names, count * sizeof(*names));
-    f->count = count;
+    for (size_t i = 0; i < count; i++)
+        if ((uint32_t)names[i] != WGV_UNNAMED_VALUE)
+            f->names[f->count++] = names[i];
 }
 
 bool wgv_features_has(const struct wgv_features *f, WGPUFeatureName name)
@@ -183,9 +188,10 @@ void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, con
             size_t n = wgsl.featureCount;
             free(c->wgsl_features);
             c->wgsl_features = n ? malloc(n * sizeof(*wgsl.features)) : NULL;
-            if (c->wgsl_features)
-                memcpy(c->wgsl_features, wgsl.features, n * sizeof(*wgsl.features));
-            c->wgsl_feature_count = c->wgsl_features ? n : 0;
+            c->wgsl_feature_count = 0;
+            for (size_t i = 0; c->wgsl_features && i < n; i++)
+                if ((uint32_t)wgsl.features[i] != WGV_UNNAMED_VALUE)
+                    c->wgsl_features[c->wgsl_feature_count++] = wgsl.features[i];
             c->have_wgsl_features = true;
         }
     } else if (h->kind == WGV_REPLY_ADAPTER_STATE) {

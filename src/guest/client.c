@@ -8,6 +8,8 @@
 #include "guest.h"
 #include "protocol.h"
 
+static void client_lost(struct wgv_client *c, const char *reason);
+
 /* ---------------------------------------------------------------- ids */
 
 static bool idmap_take(struct wgv_idmap *m, uint32_t *id, uint32_t *gen)
@@ -183,7 +185,13 @@ struct wgv_client *wgv_client_create(char *err, size_t errlen)
         free(c);
         return NULL;
     }
-    pthread_mutex_init(&c->lock, NULL);
+    /* Recursive: a generated function holds the lock across its hook, and
+     * hooks and object creation take it again. */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&c->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     atomic_init(&c->refs, 1);
     wgv_writer_init(&c->w);
     wgv_bulk_init(&c->bulk, c->t->bulk_size);
@@ -286,17 +294,16 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
         /* Too big for one message even with bulk data by reference (or out
          * of memory): the guest cannot express it, so the context ends the
          * way a hostile one would, with a reason. */
-        c->lost = true;
-        snprintf(c->lost_reason, sizeof(c->lost_reason), "%s: command of %zu bytes is too large",
+        char why[160];
+        snprintf(why, sizeof(why), "%s: command of %zu bytes is too large",
                  wgv_command_name[opcode], w->len);
+        client_lost(c, why);
         return;
     }
     h.size = (uint32_t)w->len;
     memcpy(w->data, &h, sizeof(h));
-    if (!c->t->send(c->t, w->data, w->len)) {
-        c->lost = true;
-        snprintf(c->lost_reason, sizeof(c->lost_reason), "the host connection is gone");
-    }
+    if (!c->t->send(c->t, w->data, w->len))
+        client_lost(c, "the host connection is gone");
 }
 
 void wgv_client_send(struct wgv_client *c, unsigned opcode, const void *args)
@@ -430,6 +437,23 @@ void wgv_future_fire(struct wgv_client *c, struct wgv_future *f);
 void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, const void *body,
                      size_t len);
 
+/* The connection is over: say why once, and lose every device (lock held). */
+static void client_lost(struct wgv_client *c, const char *reason)
+{
+    if (c->lost)
+        return;
+    c->lost = true;
+    snprintf(c->lost_reason, sizeof(c->lost_reason), "%s", reason);
+    fprintf(stderr, "webgpu-virtio: %s\n", c->lost_reason);
+    for (struct wgv_future *f = c->futures; f; f = f->next) {
+        if (f->callback != WGV_CB_DeviceLostCallback || f->state != WGV_FUTURE_PENDING)
+            continue;
+        struct wgv_gcb_DeviceLostCallback a = {WGPUDeviceLostReason_Unknown,
+                                               {c->lost_reason, WGPU_STRLEN}};
+        wgv_future_complete_local(c, f->id, &a);
+    }
+}
+
 static void handle_lost(struct wgv_client *c, const uint8_t *body, size_t len)
 {
     uint64_t n = 0;
@@ -437,9 +461,9 @@ static void handle_lost(struct wgv_client *c, const uint8_t *body, size_t len)
         memcpy(&n, body, 8);
     if (n > len - 8)
         n = len >= 8 ? len - 8 : 0;
-    c->lost = true;
-    snprintf(c->lost_reason, sizeof(c->lost_reason), "%.*s", (int)n, body + 8);
-    fprintf(stderr, "webgpu-virtio: the host ended this context: %s\n", c->lost_reason);
+    char reason[300];
+    snprintf(reason, sizeof(reason), "the host ended this context: %.*s", (int)n, body + 8);
+    client_lost(c, reason);
 }
 
 /* Reads replies; returns the spontaneous futures to fire (unlinked). */
@@ -451,10 +475,7 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
         if (n == 0)
             break;
         if (n < 0 || (size_t)n < sizeof(struct wgv_reply_header)) {
-            if (!c->lost) {
-                c->lost = true;
-                snprintf(c->lost_reason, sizeof(c->lost_reason), "the host connection is gone");
-            }
+            client_lost(c, "the host connection is gone");
             break;
         }
         struct wgv_reply_header h;
@@ -490,6 +511,7 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
             }
             memcpy(copy->reply, c->reply_buf, (size_t)n);
             copy->reply_len = (size_t)n;
+            copy->ready_seq = ++c->next_ready_seq;
             copy->next = NULL;
             *fire_tail = copy;
             fire_tail = &copy->next;

@@ -13,9 +13,8 @@
 
 /* ------------------------------------------------------------- transport */
 
-/* How a client reaches its host context. Implementations: the socket +
- * shared memory of wgv-server (transport-socket.c) and an in-process host
- * (transport-embedded.c). */
+/* How a client reaches its host context. Implemented by the socket +
+ * shared memory of wgv-server (transport-socket.c); virtio-gpu is next. */
 struct wgv_transport {
     const char *name;
     /* Queues one whole command record; false if the host is gone. */

@@ -24,9 +24,14 @@ struct socket_transport {
 static bool st_send(struct wgv_transport *t, const void *bytes, size_t len)
 {
     int status;
-    void *dst = wgv_ring_reserve(&S(t)->cmd, (uint32_t)len, -1, &status);
-    if (!dst)
-        return false;
+    void *dst;
+    /* A full ring waits for the host, checking now and then it is there. */
+    while (!(dst = wgv_ring_reserve(&S(t)->cmd, (uint32_t)len, 100 * 1000 * 1000, &status))) {
+        if (status != WGV_RING_TIMEOUT || wgv_peer_wait(S(t)->conn.sock, 0) != WGV_PEER_ALIVE) {
+            wgv_ring_mark_dead(&S(t)->cmd);
+            return false;
+        }
+    }
     memcpy(dst, bytes, len);
     wgv_ring_commit(&S(t)->cmd, (uint32_t)len);
     /* Publishing each command is one release store; the doorbell syscall

@@ -24,7 +24,7 @@ struct wgv_pending {
     struct wgv_pending *next, *prev;
     uint16_t callback;  /* WGV_CB_* */
     bool repeat;        /* device events: stays after firing */
-    uint64_t key;       /* future id, or device handle for device events */
+    uint64_t key;       /* the guest's future id */
     uint64_t result;    /* handle of the object the callback delivers, or 0 */
     /* mapAsync: where the mapped bytes go */
     void *buffer;

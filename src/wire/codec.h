@@ -43,7 +43,7 @@ enum wgv_kind {
     WGV_K_COUNT,   /* the count of an array member; travels with the array */
     WGV_K_CHAIN,   /* nextInChain: u32 links, each u32 sType + struct */
     WGV_K_BYTES,   /* void pointer + size member `aux`: see wgv_bytes_mode */
-    WGV_K_FUTURE,  /* callback info: u32 mode, u64 future id (guest side) */
+    WGV_K_FUTURE,  /* a callback info's future id: u64 */
     WGV_K_LOCAL,   /* stays on its side: callbacks, userdata; not encoded */
 };
 

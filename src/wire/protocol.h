@@ -14,8 +14,8 @@ struct wgv_cmd_header {
 };
 
 enum wgv_reply_kind {
-    WGV_REPLY_CALLBACK = 1,      /* a callback's arguments; key = future id,
-                                    or the device handle for device events */
+    WGV_REPLY_CALLBACK = 1,      /* a callback's arguments; key = future id
+                                    (device events have futures of their own) */
     WGV_REPLY_ADAPTER_STATE = 2, /* AdapterInfo, Limits, SupportedFeatures; key = adapter */
     WGV_REPLY_DEVICE_STATE = 3,  /* Limits, SupportedFeatures; key = device */
     WGV_REPLY_CONTEXT_LOST = 4,  /* the host ended the context: u64 length + reason */
@@ -35,7 +35,7 @@ struct wgv_reply_header {
  * shared memory. */
 #define WGV_MESSAGE_MAX (1u << 20)
 
-/* Futures for device events: the device's lost future is a normal future;
- * uncaptured errors reuse one future id and may fire many times. */
+/* Device events: the device's lost future is a normal future; uncaptured
+ * errors reuse one future id and may fire many times. */
 
 #endif
