@@ -21,6 +21,12 @@
 #include "shm.h"
 #include "wgv-wire-ids.h"
 
+/* How often a context with callbacks owed asks the backend for them: from
+ * every 20 us (round trips stay short) up to every 1 ms while nothing
+ * finishes. */
+#define WGV_POLL_MIN_NS (20 * 1000)
+#define WGV_POLL_MAX_NS (1000 * 1000)
+
 struct connection {
     struct wgv_server *server;
     int sock;
@@ -145,6 +151,7 @@ static void serve(struct connection *c)
     uint8_t *buf = malloc(WGV_MESSAGE_MAX);
     bool alive = buf != NULL;
     unsigned polls = 0;
+    int64_t poll_ns = WGV_POLL_MIN_NS;
     while (alive && !atomic_load(&s->stop)) {
         /* Run what is there, in batches, publishing replies between. */
         int ran = 0;
@@ -164,16 +171,24 @@ static void serve(struct connection *c)
                 break;
             }
         }
+        uint64_t before = ss.reply.prod;
         int pending = wgv_context_poll(ss.ctx);
+        bool replied = ss.reply.prod != before;
         wgv_ring_publish(&ss.reply);
         if (!alive || wgv_context_lost_reason(ss.ctx))
             break;
-        if (ran)
-            continue;
+        if (ran || replied) {
+            poll_ns = WGV_POLL_MIN_NS;
+            if (ran)
+                continue;
+        }
         /* Nothing to run: wait for commands, briefly while the GPU still
-         * owes callbacks, longer otherwise (checking the guest is there). */
+         * owes callbacks (backing off while it stays busy, so polling does
+         * not take the CPU from a CPU renderer), longer otherwise. */
         if (pending) {
-            wgv_ring_wait(&ss.cmd, 50 * 1000);
+            wgv_ring_wait(&ss.cmd, poll_ns);
+            if (poll_ns < WGV_POLL_MAX_NS)
+                poll_ns *= 2;
             if (++polls % 2048 == 0 && wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE)
                 break;
         } else {
