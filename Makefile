@@ -21,4 +21,4 @@ check: build
 	@scripts/check $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-asan
