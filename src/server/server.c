@@ -152,6 +152,7 @@ static void serve(struct connection *c)
     bool alive = buf != NULL;
     unsigned polls = 0;
     int64_t poll_ns = WGV_POLL_MIN_NS;
+    bool draining = false;
     while (alive && !atomic_load(&s->stop)) {
         /* Run what is there, in batches, publishing replies between. */
         int ran = 0;
@@ -182,6 +183,10 @@ static void serve(struct connection *c)
             if (ran)
                 continue;
         }
+        /* A guest that left published its last commands (its final releases
+         * among them) before it closed the socket: once they have run, stop. */
+        if (draining)
+            break;
         /* Nothing to run: wait for commands, briefly while the GPU still
          * owes callbacks (backing off while it stays busy, so polling does
          * not take the CPU from a CPU renderer), longer otherwise. */
@@ -190,11 +195,11 @@ static void serve(struct connection *c)
             if (poll_ns < WGV_POLL_MAX_NS)
                 poll_ns *= 2;
             if (++polls % 2048 == 0 && wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE)
-                break;
+                draining = true;
         } else {
             wgv_ring_wait(&ss.cmd, 100 * 1000 * 1000);
             if (wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE)
-                break;
+                draining = true;
         }
     }
     const char *why = wgv_context_lost_reason(ss.ctx);
