@@ -34,7 +34,17 @@ struct wgv_host_config {
     uint32_t force_backend;
     /* Called for log messages; NULL logs nothing. */
     void (*log)(void *user, enum wgv_log_level level, const char *message);
+    /* Called (from wgv_context_poll) when a fence asked for with
+     * wgv_context_fence retires; NULL if the embedder uses no fences. */
+    void (*fence_retired)(void *user, uint32_t context_id, uint32_t ring, uint64_t fence_id);
     void *user;
+};
+
+/* One piece of a resource's memory, as the embedder maps it (for a VM: the
+ * host address of a run of guest pages). */
+struct wgv_iovec {
+    void *base;
+    size_t len;
 };
 
 /* Per-context I/O the embedder provides. */
@@ -76,6 +86,21 @@ int wgv_context_submit(struct wgv_context *ctx, const void *bytes, size_t len);
 /* The same for bytes the embedder already copied out of memory the guest
  * can write (a ring reader's private buffer): no second copy is made. */
 int wgv_context_submit_copied(struct wgv_context *ctx, const void *bytes, size_t len);
+
+/* Attaches memory as resource `id` (nonzero), one mapping or a scatter list
+ * of up to 4096 pieces; commands name bytes in it by resource id and offset,
+ * and the host gathers them. The memory must stay mapped until detached.
+ * Returns 0, or -1 if the id is taken or the list is empty or too long. */
+int wgv_context_attach_resource(struct wgv_context *ctx, uint32_t id,
+                                const struct wgv_iovec *iov, unsigned count);
+
+/* Detaches a resource; unknown ids are ignored. */
+void wgv_context_detach_resource(struct wgv_context *ctx, uint32_t id);
+
+/* Asks for `fence_id` on `ring` to retire once every command submitted so
+ * far has run and the GPU work they queued has finished; the host config's
+ * fence_retired reports it from wgv_context_poll. Returns 0 or -1. */
+int wgv_context_fence(struct wgv_context *ctx, uint32_t ring, uint64_t fence_id);
 
 /* Lets the backend deliver finished work (callbacks become replies).
  * Returns the number of callbacks still pending. */

@@ -70,7 +70,8 @@ static bool new_obj(void *user, uint16_t type, uint64_t handle)
     return handle != 0;
 }
 
-static const struct wgv_codec_ops ops = {obj_to_wire, obj_from_wire, new_obj, NULL, NULL, NULL};
+static const struct wgv_codec_ops ops = {
+    .object_to_wire = obj_to_wire, .object_from_wire = obj_from_wire, .new_object = new_obj};
 
 /* ------------------------------------------------------------ generation */
 

@@ -193,6 +193,141 @@ static const void *ops_bulk_get(void *user, uint64_t offset, uint64_t size)
     return ctx->io.bulk + offset;
 }
 
+/* ------------------------------------------------------------- resources */
+
+#define WGV_RESOURCE_PIECES_MAX 4096
+#define WGV_RESOURCES_MAX 4096
+
+static struct wgv_resource *find_resource(struct wgv_context *ctx, uint32_t id)
+{
+    for (unsigned i = 0; i < ctx->resource_count; i++)
+        if (ctx->resources[i].id == id)
+            return &ctx->resources[i];
+    return NULL;
+}
+
+int wgv_context_attach_resource(struct wgv_context *ctx, uint32_t id,
+                                const struct wgv_iovec *iov, unsigned count)
+{
+    if (!id || !count || count > WGV_RESOURCE_PIECES_MAX || find_resource(ctx, id) ||
+        ctx->resource_count >= WGV_RESOURCES_MAX)
+        return -1;
+    uint64_t size = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (!iov[i].base || iov[i].len > UINT64_MAX - size)
+            return -1;
+        size += iov[i].len;
+    }
+    struct wgv_resource *r = realloc(ctx->resources, (ctx->resource_count + 1) * sizeof(*r));
+    if (!r)
+        return -1;
+    ctx->resources = r;
+    struct wgv_iovec *copy = malloc(count * sizeof(*copy));
+    if (!copy)
+        return -1;
+    memcpy(copy, iov, count * sizeof(*copy));
+    ctx->resources[ctx->resource_count++] = (struct wgv_resource){id, count, copy, size};
+    return 0;
+}
+
+void wgv_context_detach_resource(struct wgv_context *ctx, uint32_t id)
+{
+    struct wgv_resource *r = find_resource(ctx, id);
+    if (!r)
+        return;
+    free(r->iov);
+    *r = ctx->resources[--ctx->resource_count];
+}
+
+static const void *ops_resource_get(void *user, uint32_t id, uint64_t offset, uint64_t size,
+                                    struct wgv_arena *arena)
+{
+    struct wgv_context *ctx = user;
+    struct wgv_resource *r = find_resource(ctx, id);
+    if (!r || offset > r->size || size > r->size - offset)
+        return NULL;
+    /* Find the piece holding `offset`; a range inside one piece is used in
+     * place, one that spans pieces is gathered into the arena. */
+    unsigned i = 0;
+    while (offset >= r->iov[i].len) {
+        offset -= r->iov[i].len;
+        i++;
+    }
+    if (size <= r->iov[i].len - offset)
+        return (const uint8_t *)r->iov[i].base + offset;
+    uint8_t *out = wgv_arena_alloc(arena, size, 16);
+    if (!out)
+        return NULL;
+    for (uint64_t done = 0; done < size; i++, offset = 0) {
+        uint64_t n = r->iov[i].len - offset;
+        if (n > size - done)
+            n = size - done;
+        memcpy(out + done, (const uint8_t *)r->iov[i].base + offset, n);
+        done += n;
+    }
+    return out;
+}
+
+/* ----------------------------------------------------------------- fences */
+
+static void fence_retire_later(struct wgv_context *ctx, struct wgv_fence *f)
+{
+    if (ctx->retired_count == ctx->retired_cap) {
+        unsigned cap = ctx->retired_cap ? ctx->retired_cap * 2 : 8;
+        struct wgv_fence **r = realloc(ctx->retired, cap * sizeof(*r));
+        if (!r) {
+            free(f);
+            return;
+        }
+        ctx->retired = r;
+        ctx->retired_cap = cap;
+    }
+    ctx->retired[ctx->retired_count++] = f;
+}
+
+int wgv_context_fence(struct wgv_context *ctx, uint32_t ring, uint64_t fence_id)
+{
+    struct wgv_fence *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    f->ring = ring;
+    f->id = fence_id;
+    /* One work-done callback per live queue; the fence retires after the
+     * last. A context without queues retires it at the next poll. */
+    struct wgv_table *queues = &ctx->objects.tables[WGV_OBJ_Queue];
+    f->remaining = 1; /* held until every queue has been asked */
+    for (uint32_t id = 1; id < queues->len && !ctx->lost; id++) {
+        struct wgv_slot *s = &queues->slots[id];
+        if (s->state != WGV_SLOT_LIVE)
+            continue;
+        struct wgv_pending *p = wgv_host_pending_new(ctx, WGV_CB_QueueWorkDoneCallback, 0, 0, false);
+        if (!p)
+            break;
+        p->fence = f;
+        f->remaining++;
+        WGPUQueueWorkDoneCallbackInfo ci = WGPU_QUEUE_WORK_DONE_CALLBACK_INFO_INIT;
+        ci.mode = WGPUCallbackMode_AllowProcessEvents;
+        ci.callback = wgv_hcb_QueueWorkDoneCallback_thunk;
+        ci.userdata1 = ctx;
+        ci.userdata2 = p;
+        ctx->procs->queueOnSubmittedWorkDone(s->handle, ci);
+    }
+    if (--f->remaining == 0)
+        fence_retire_later(ctx, f);
+    return 0;
+}
+
+static void report_fences(struct wgv_context *ctx)
+{
+    for (unsigned i = 0; i < ctx->retired_count; i++) {
+        struct wgv_fence *f = ctx->retired[i];
+        if (ctx->host->config.fence_retired)
+            ctx->host->config.fence_retired(ctx->host->config.user, ctx->id, f->ring, f->id);
+        free(f);
+    }
+    ctx->retired_count = 0;
+}
+
 void wgv_host_store(struct wgv_context *ctx, unsigned type, uint64_t handle, void *object)
 {
     struct wgv_slot *s = wgv_objects_get(&ctx->objects, type, handle);
@@ -230,6 +365,7 @@ struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
         .object_from_wire = ops_object_from_wire,
         .new_object = ops_new_object,
         .bulk_get = ops_bulk_get,
+        .resource_get = ops_resource_get,
         .user = ctx,
     };
     ctx->instance = ctx->procs->createInstance(NULL);
@@ -295,8 +431,16 @@ void wgv_context_destroy(struct wgv_context *ctx)
         struct wgv_pending *p = ctx->pending.next;
         if (p->buffer)
             ctx->procs->bufferRelease(p->buffer);
+        if (p->fence && --p->fence->remaining == 0)
+            free(p->fence);
         pending_free(ctx, p);
     }
+    for (unsigned i = 0; i < ctx->retired_count; i++)
+        free(ctx->retired[i]);
+    free(ctx->retired);
+    while (ctx->resource_count)
+        wgv_context_detach_resource(ctx, ctx->resources[0].id);
+    free(ctx->resources);
     wgv_objects_fini(&ctx->objects);
     wgv_arena_free(&ctx->arena);
     wgv_writer_free(&ctx->reply);
@@ -324,6 +468,7 @@ int wgv_context_poll(struct wgv_context *ctx)
 {
     if (ctx->instance && ctx->pending_count)
         ctx->procs->instanceProcessEvents(ctx->instance);
+    report_fences(ctx);
     return ctx->pending_count;
 }
 
@@ -402,6 +547,16 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
 {
     struct wgv_context *ctx = context;
     struct wgv_pending *p = pending;
+    if (p->fence) {
+        if (--p->fence->remaining == 0) {
+            if (ctx->closing)
+                free(p->fence);
+            else
+                fence_retire_later(ctx, p->fence);
+        }
+        pending_free(ctx, p);
+        return;
+    }
     if (ctx->closing) {
         if (object && callback_object_type(callback))
             wgv_host_release_object(ctx, callback_object_type(callback), object);

@@ -19,6 +19,21 @@ struct wgv_host {
     struct wgv_host_config config;
 };
 
+/* Memory the embedder attached: one mapping or a scatter list. */
+struct wgv_resource {
+    uint32_t id;
+    unsigned count;
+    struct wgv_iovec *iov;
+    uint64_t size;
+};
+
+/* A fence waiting for the queues' work. */
+struct wgv_fence {
+    uint32_t ring;
+    uint64_t id;
+    unsigned remaining; /* work-done callbacks still to come */
+};
+
 /* A backend callback the guest waits for. */
 struct wgv_pending {
     struct wgv_pending *next, *prev;
@@ -29,8 +44,10 @@ struct wgv_pending {
     /* mapAsync: where the mapped bytes go */
     void *buffer;
     uint64_t map_offset, map_size, shm_offset;
-    /* requestDevice: the queue handle to fill, the event futures */
-    uint64_t queue, lost_future, error_future;
+    /* requestDevice: the queue handle to fill */
+    uint64_t queue;
+    /* a fence's work-done callback (no reply to the guest) */
+    struct wgv_fence *fence;
 };
 
 struct wgv_context {
@@ -50,6 +67,10 @@ struct wgv_context {
     bool lost, closing;
     char lost_reason[256];
     void *error_device;         /* a device to report validation errors on */
+    struct wgv_resource *resources;
+    unsigned resource_count;
+    struct wgv_fence **retired; /* fences to report at the next poll */
+    unsigned retired_count, retired_cap;
     /* The command being run: slots it claimed, whether an argument was an
      * error object. */
     struct wgv_slot *cmd_claim[WGV_CLAIMS_MAX];

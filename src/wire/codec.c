@@ -630,6 +630,16 @@ static bool decode_bytes(struct decoder *d, uint8_t *at, uint8_t *size_at, unsig
         if (!data)
             return wgv_reader_fail(d->r, "bulk range %llu+%llu is outside shared memory",
                                    (unsigned long long)offset, (unsigned long long)size);
+    } else if (mode == 2) {
+        uint32_t resource;
+        uint64_t offset;
+        if (!wgv_get_u32(d->r, &resource) || !wgv_get_u64(d->r, &offset))
+            return false;
+        data = d->ops->resource_get ? d->ops->resource_get(d->ops->user, resource, offset, size,
+                                                           d->arena) : NULL;
+        if (!data)
+            return wgv_reader_fail(d->r, "range %llu+%llu of resource %u is not attached memory",
+                                   (unsigned long long)offset, (unsigned long long)size, resource);
     } else {
         return wgv_reader_fail(d->r, "byte block mode %u is unknown", mode);
     }
@@ -809,8 +819,13 @@ static bool decode_absent(struct decoder *d, const struct wgv_shape *s, const st
         break;
     }
     case WGV_K_ARRAY: case WGV_K_BYTES:
-        if (m->kind == WGV_K_BYTES && !wgv_get_u32(d->r, (uint32_t *)scratch))
-            return false;
+        if (m->kind == WGV_K_BYTES) {
+            uint32_t mode;
+            if (!wgv_get_u32(d->r, &mode))
+                return false;
+            if (mode != 0)
+                return wgv_reader_fail(d->r, "%s: member this side lacks is present", s->name);
+        }
         if (!wgv_get_u64(d->r, &v))
             return false;
         if (v)

@@ -42,7 +42,9 @@ enum wgv_kind {
     WGV_K_ARRAY,   /* pointer + count member `aux`: u64 count, elements */
     WGV_K_COUNT,   /* the count of an array member; travels with the array */
     WGV_K_CHAIN,   /* nextInChain: u32 links, each u32 sType + struct */
-    WGV_K_BYTES,   /* void pointer + size member `aux`: see wgv_bytes_mode */
+    WGV_K_BYTES,   /* void pointer + size member `aux`: u32 mode, u64 size, then
+                      0: the bytes, padded; 1: u64 bulk offset;
+                      2: u32 resource id, u64 offset */
     WGV_K_FUTURE,  /* a callback info's future id: u64 */
     WGV_K_LOCAL,   /* stays on its side: callbacks, userdata; not encoded */
 };
@@ -115,6 +117,8 @@ struct wgv_abi {
 };
 
 /* How the codec asks its side about objects and bulk memory. */
+struct wgv_arena;
+
 struct wgv_codec_ops {
     /* Encode: the wire handle of a native object (guest: its id; host: the
      * id it was given). Return 0 for null. */
@@ -129,6 +133,10 @@ struct wgv_codec_ops {
     bool (*bulk_put)(void *user, const void *data, uint64_t size, uint64_t *offset);
     /* Decode: the host address of a bulk range, or NULL if out of bounds. */
     const void *(*bulk_get)(void *user, uint64_t offset, uint64_t size);
+    /* Decode: the bytes of a range of an attached resource (gathered into
+     * the arena when the resource is a scatter list), or NULL. */
+    const void *(*resource_get)(void *user, uint32_t resource, uint64_t offset, uint64_t size,
+                                struct wgv_arena *arena);
     void *user;
 };
 
