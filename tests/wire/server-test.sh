@@ -62,5 +62,49 @@ else
   bad sigterm_with_a_guest "server exit $rc, guest exit $grc after $((t1 - t0)) s"
 fi
 
+# 4. A program built outside the project against the standard header and
+#    linked with -lwebgpu_dawn runs unchanged through wgv-run.
+cat >"$tmp/outside.c" <<'PROG'
+#include <webgpu/webgpu.h>
+#include <stdio.h>
+static void got(WGPURequestAdapterStatus s, WGPUAdapter a, WGPUStringView m, void *u1, void *u2)
+{
+    (void)m; (void)u2;
+    if (s == WGPURequestAdapterStatus_Success) *(WGPUAdapter *)u1 = a;
+}
+int main(void)
+{
+    WGPUInstance i = wgpuCreateInstance(NULL);
+    if (!i) return 2;
+    WGPUAdapter a = NULL;
+    WGPURequestAdapterCallbackInfo ci = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_AllowProcessEvents;
+    ci.callback = got;
+    ci.userdata1 = &a;
+    wgpuInstanceRequestAdapter(i, NULL, ci);
+    for (int n = 0; !a && n < 2000000; n++) wgpuInstanceProcessEvents(i);
+    if (!a) return 3;
+    WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
+    wgpuAdapterGetInfo(a, &info);
+    printf("adapter backend %d\n", (int)info.backendType);
+    wgpuAdapterInfoFreeMembers(info);
+    wgpuAdapterRelease(a);
+    wgpuInstanceRelease(i);
+    return 42;
+}
+PROG
+if cc -std=c11 -I "$build/api/include" "$tmp/outside.c" -o "$tmp/outside" -L "$build/lib" -lwebgpu_dawn \
+     2>"$tmp/cc.err"; then
+  timeout 60 "$build/tools/wgv-run" -- "$tmp/outside" >"$tmp/outside.out" 2>&1
+  rc=$?
+  if [ $rc -eq 42 ] && grep -q "adapter backend" "$tmp/outside.out"; then
+    ok program_built_outside_runs_through_wgv_run
+  else
+    bad program_built_outside_runs_through_wgv_run "exit $rc: $(head -c 300 "$tmp/outside.out")"
+  fi
+else
+  bad program_built_outside_runs_through_wgv_run "does not compile: $(head -c 300 "$tmp/cc.err")"
+fi
+
 echo "server: $passed passed, $failed failed"
 [ $failed -eq 0 ]
