@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTIONS ?= -Dwerror=true
 
-.PHONY: all deps build run check clean
+.PHONY: all deps build run check fuzz clean
 
 all: build
 
@@ -20,5 +20,9 @@ run: build
 check: build
 	@scripts/check $(BUILD)
 
+fuzz: build
+	@scripts/bootstrap --fuzz
+	@scripts/fuzz $(BUILD)
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan build-fuzz

@@ -18,11 +18,12 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: wgv-server [--socket PATH] [--backend LIB] [--null] [--once] [--verbose]\n"
+            "usage: wgv-server [--socket PATH] [--backend LIB] [--null] [--once] [--record DIR] [--verbose]\n"
             "  --socket PATH  listen here (default: $WGV_SERVER, else $XDG_RUNTIME_DIR/wgv.sock)\n"
             "  --backend LIB  host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
             "  --null         give every guest Dawn's Null backend (validates, draws nothing)\n"
             "  --once         exit after the first guest leaves\n"
+            "  --record DIR   write each guest's command stream to DIR (fuzzing seeds)\n"
             "  --verbose      log connections and contexts\n");
 }
 
@@ -50,6 +51,8 @@ int main(int argc, char **argv)
             cfg.force_backend = 1;
         else if (!strcmp(argv[i], "--once"))
             cfg.max_connections = 1;
+        else if (!strcmp(argv[i], "--record") && i + 1 < argc)
+            cfg.record_dir = argv[++i];
         else if (!strcmp(argv[i], "--verbose"))
             cfg.verbose = true;
         else if (!strcmp(argv[i], "--help")) {

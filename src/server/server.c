@@ -148,6 +148,12 @@ static void serve(struct connection *c)
         return;
     }
     server_log(s, "context %u: guest connected", c->id);
+    FILE *record = NULL;
+    if (s->config.record_dir) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/context-%u.wgv", s->config.record_dir, c->id);
+        record = fopen(path, "wb");
+    }
     uint8_t *buf = malloc(WGV_MESSAGE_MAX);
     bool alive = buf != NULL;
     unsigned polls = 0;
@@ -167,6 +173,8 @@ static void serve(struct connection *c)
                 alive = false;
                 break;
             }
+            if (record)
+                fwrite(buf, 1, (size_t)n, record);
             if (wgv_context_submit_copied(ss.ctx, buf, (size_t)n) < 0) {
                 alive = false;
                 break;
@@ -211,6 +219,8 @@ static void serve(struct connection *c)
     wgv_ring_publish(&ss.reply);
     wgv_ring_mark_dead(&ss.reply);
     wgv_context_destroy(ss.ctx);
+    if (record)
+        fclose(record);
     free(buf);
     wgv_conn_close(&ss.conn);
 }

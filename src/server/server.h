@@ -14,6 +14,8 @@ struct wgv_server_config {
     const char *backend_path; /* NULL: the default host WebGPU implementation */
     uint32_t force_backend;   /* see wgv_host_config */
     unsigned max_connections; /* stop accepting after this many; 0 = no limit */
+    const char *record_dir;   /* if set, each context's command stream is
+                                 written to DIR/context-N.wgv (fuzzing seeds) */
     bool verbose;
 };
 

@@ -1,0 +1,57 @@
+/* libFuzzer target: the host decoder and dispatch over Dawn's Null backend.
+ *
+ * Each input is a command stream as a guest puts it in its ring, run on a
+ * fresh context; the seeds are streams wgv-server recorded from the parity
+ * programs (scripts/fuzz). Whatever the input does, the context must end
+ * cleanly: decoded or refused with a reason, never a crash, an
+ * out-of-bounds read or a leak. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol.h"
+#include "wgv-host.h"
+
+/* libFuzzer calls in with no context of ours: the host is made once. */
+static struct wgv_host *host;
+static uint8_t bulk[1 << 16];
+
+static bool drop_reply(void *user, const void *bytes, size_t len)
+{
+    (void)user, (void)bytes, (void)len;
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!host) {
+        char err[512];
+        struct wgv_host_config cfg = {.force_backend = 1};
+        host = wgv_host_create(&cfg, err, sizeof(err));
+        if (!host) {
+            fprintf(stderr, "fuzz-decoder: %s\n", err);
+            abort();
+        }
+    }
+    struct wgv_context_io io = {.reply = drop_reply, .bulk = bulk, .bulk_size = sizeof(bulk)};
+    struct wgv_context *ctx = wgv_context_create(host, 1, &io);
+    if (!ctx)
+        return 0;
+    /* Command by command, letting the backend deliver between them as the
+     * server does, so that adapters and devices arrive before their use. */
+    size_t pos = 0;
+    while (pos + sizeof(struct wgv_cmd_header) <= size) {
+        uint32_t n;
+        memcpy(&n, data + pos, 4);
+        if (n < sizeof(struct wgv_cmd_header) || n > size - pos)
+            n = (uint32_t)(size - pos);
+        if (wgv_context_submit(ctx, data + pos, n) < 0)
+            break;
+        pos += n;
+        for (int i = 0; i < 50 && wgv_context_poll(ctx); i++)
+            ;
+    }
+    wgv_context_destroy(ctx);
+    return 0;
+}
