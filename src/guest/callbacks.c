@@ -117,7 +117,7 @@ static struct wgv_object *awaited_object(struct wgv_client *c, unsigned cb, uint
     return NULL;
 }
 
-static WGPUStringView own_string(WGPUStringView s)
+WGPUStringView wgv_string_copy(WGPUStringView s)
 {
     size_t n = s.data ? s.length : 0;
     char *p = malloc(n + 1);
@@ -201,10 +201,10 @@ void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, con
             wgv_decode(&wgv_guest_abi, &c->ops, WGV_SHAPE_SupportedFeatures, &features, &r, &arena)) {
             a->info = info;
             a->info.nextInChain = NULL;
-            a->info.vendor = own_string(info.vendor);
-            a->info.architecture = own_string(info.architecture);
-            a->info.device = own_string(info.device);
-            a->info.description = own_string(info.description);
+            a->info.vendor = wgv_string_copy(info.vendor);
+            a->info.architecture = wgv_string_copy(info.architecture);
+            a->info.device = wgv_string_copy(info.device);
+            a->info.description = wgv_string_copy(info.description);
             a->limits = limits;
             a->limits.nextInChain = NULL;
             wgv_features_set(&a->features, features.features, features.featureCount);

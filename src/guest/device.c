@@ -37,18 +37,6 @@ bool wgv_guest_hook_wgpuAdapterRequestDevice(struct wgv_client *c,
     return true;
 }
 
-static WGPUStringView copy_string(WGPUStringView s)
-{
-    size_t n = s.data ? s.length : 0;
-    char *p = malloc(n + 1);
-    if (!p)
-        return (WGPUStringView){NULL, 0};
-    if (n)
-        memcpy(p, s.data, n);
-    p[n] = 0;
-    return (WGPUStringView){p, n};
-}
-
 static WGPUStatus get_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
 {
     if (!info || !a->have_state)
@@ -56,10 +44,10 @@ static WGPUStatus get_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
     WGPUChainedStruct *chain = info->nextInChain;
     *info = a->info;
     info->nextInChain = chain;
-    info->vendor = copy_string(a->info.vendor);
-    info->architecture = copy_string(a->info.architecture);
-    info->device = copy_string(a->info.device);
-    info->description = copy_string(a->info.description);
+    info->vendor = wgv_string_copy(a->info.vendor);
+    info->architecture = wgv_string_copy(a->info.architecture);
+    info->device = wgv_string_copy(a->info.device);
+    info->description = wgv_string_copy(a->info.description);
     return WGPUStatus_Success;
 }
 

@@ -237,6 +237,9 @@ WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutur
 /* Copies bytes into bulk memory for the command being encoded. */
 bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uint64_t *offset);
 
+/* A NUL-terminated malloc'd copy of a string view (free its data). */
+WGPUStringView wgv_string_copy(WGPUStringView s);
+
 /* Feature list helpers (copies owned by the object). */
 void wgv_features_set(struct wgv_features *f, const WGPUFeatureName *names, size_t count);
 bool wgv_features_has(const struct wgv_features *f, WGPUFeatureName name);
