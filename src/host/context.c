@@ -160,6 +160,10 @@ static bool ops_object_from_wire(void *user, uint16_t type, uint64_t handle, voi
     struct wgv_slot *s = wgv_objects_get(&ctx->objects, type, handle);
     if (!s)
         return false;
+    if (!ctx->cmd_receiver) {
+        ctx->cmd_receiver = s;
+        ctx->cmd_receiver_type = type;
+    }
     if (s->state == WGV_SLOT_ERROR) {
         /* Using an error object is the application's mistake, reported by
          * WebGPU's rules: the call becomes a validation error. */
@@ -577,6 +581,9 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
             } else if (callback == WGV_CB_RequestDeviceCallback) {
                 void *queue = ctx->procs->deviceGetQueue(object);
                 wgv_host_store(ctx, WGV_OBJ_Queue, p->queue, queue);
+                struct wgv_slot *q = wgv_objects_get(&ctx->objects, WGV_OBJ_Queue, p->queue);
+                if (q)
+                    q->device = object;
                 send_device_state(ctx, object, p->result);
                 if (!ctx->error_device)
                     ctx->error_device = object;
@@ -612,10 +619,24 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
 
 /* ---------------------------------------------------------------- decode */
 
+/* The device a command concerns: its receiver, or the receiver's device. */
+static void *command_device(struct wgv_context *ctx)
+{
+    struct wgv_slot *r = ctx->cmd_receiver;
+    if (!r)
+        return NULL;
+    if (ctx->cmd_receiver_type == WGV_OBJ_Device)
+        return r->state == WGV_SLOT_LIVE ? r->handle : NULL;
+    return r->device;
+}
+
 static void report_validation_error(struct wgv_context *ctx, const char *what)
 {
-    if (ctx->error_device)
-        ctx->procs->deviceInjectError(ctx->error_device, WGPUErrorType_Validation,
+    void *device = command_device(ctx);
+    if (!device)
+        device = ctx->error_device; /* a command of the instance or an adapter */
+    if (device)
+        ctx->procs->deviceInjectError(device, WGPUErrorType_Validation,
                                       (WGPUStringView){what, strlen(what)});
 }
 
@@ -637,6 +658,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     wgv_reader_init(&r, cmd + sizeof(h), size - sizeof(h));
     ctx->cmd_claims = 0;
     ctx->cmd_error_object = false;
+    ctx->cmd_receiver = NULL;
     if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
         wgv_context_fail(ctx, "decode: %s: %s", wgv_command_name[h.opcode], r.error);
         return false;
@@ -654,10 +676,14 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     } else {
         wgv_host_exec[h.opcode](ctx, args);
     }
-    /* Objects the command should have made and did not are error objects. */
-    for (unsigned i = 0; i < ctx->cmd_claims; i++)
+    /* Objects the command made belong to its device; those it should have
+     * made and did not are error objects. */
+    void *device = command_device(ctx);
+    for (unsigned i = 0; i < ctx->cmd_claims; i++) {
+        ctx->cmd_claim[i]->device = device;
         if (ctx->cmd_claim[i]->state == WGV_SLOT_RESERVED)
             ctx->cmd_claim[i]->state = WGV_SLOT_ERROR;
+    }
     return !ctx->lost;
 }
 

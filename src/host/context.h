@@ -76,6 +76,8 @@ struct wgv_context {
     struct wgv_slot *cmd_claim[WGV_CLAIMS_MAX];
     unsigned cmd_claims;
     bool cmd_error_object;
+    struct wgv_slot *cmd_receiver; /* the first object the command names */
+    unsigned cmd_receiver_type;
 };
 
 /* Ends the context with a reason (first one wins); sends context-lost. */
