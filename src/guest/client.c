@@ -237,7 +237,7 @@ static void reclaim_staging(struct wgv_client *c)
     uint64_t done = c->t->consumed(c->t);
     size_t keep = 0;
     for (size_t i = 0; i < b->staged_len; i++) {
-        if (b->staged[i].until <= done)
+        if (b->staged[i].until && b->staged[i].until <= done)
             wgv_bulk_release(b, b->staged[i].offset, b->staged[i].size);
         else
             b->staged[keep++] = b->staged[i];
@@ -273,10 +273,9 @@ bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uin
         b->staged_cap = cap;
     }
     memcpy(c->t->bulk + *offset, data, size);
-    /* Freed once the host has consumed past this command; the command ends
-     * after the bytes produced so far plus at most one message. */
-    b->staged[b->staged_len++] = (struct wgv_staged){*offset, size,
-                                                     c->t->produced(c->t) + WGV_MESSAGE_MAX};
+    /* Freed once the host has consumed the command that names it; where
+     * that command ends is known once it is sent (until 0 = not yet). */
+    b->staged[b->staged_len++] = (struct wgv_staged){*offset, size, 0};
     return true;
 }
 
@@ -302,8 +301,14 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
     }
     h.size = (uint32_t)w->len;
     memcpy(w->data, &h, sizeof(h));
-    if (!c->t->send(c->t, w->data, w->len))
+    if (!c->t->send(c->t, w->data, w->len)) {
         client_lost(c, "the host connection is gone");
+        return;
+    }
+    /* Staging this command filled is free once the host is past it. */
+    struct wgv_bulk *b = &c->bulk;
+    for (size_t i = b->staged_len; i-- > 0 && b->staged[i].until == 0;)
+        b->staged[i].until = c->t->produced(c->t);
 }
 
 void wgv_client_send(struct wgv_client *c, unsigned opcode, const void *args)
@@ -389,8 +394,8 @@ void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t si
         b->staged = s;
         b->staged_cap = cap;
     }
-    b->staged[b->staged_len++] = (struct wgv_staged){offset, size,
-                                                     c->t->produced(c->t) + WGV_MESSAGE_MAX};
+    /* Called after the command that ends the range's use was sent. */
+    b->staged[b->staged_len++] = (struct wgv_staged){offset, size, c->t->produced(c->t)};
 }
 
 void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *args)
