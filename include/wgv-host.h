@@ -24,6 +24,15 @@ struct wgv_context;
 
 enum wgv_log_level { WGV_LOG_ERROR = 0, WGV_LOG_WARN = 1, WGV_LOG_INFO = 2, WGV_LOG_DEBUG = 3 };
 
+/* Per-context resource policy. A guest that goes past it gets WebGPU's own
+ * errors (out of memory, validation), as from a smaller GPU; it is not a
+ * protocol violation. Zero fields take the defaults in brackets. */
+struct wgv_policy {
+    uint64_t max_memory;       /* bytes of buffers + textures alive [4 GiB] */
+    uint32_t max_objects;      /* objects alive [1 << 20] */
+    uint64_t max_shader_bytes; /* source of one shader module [16 MiB] */
+};
+
 struct wgv_host_config {
     /* Path of the webgpu.h implementation; NULL: $WGV_BACKEND_LIB or the
      * bundled Dawn. */
@@ -32,6 +41,8 @@ struct wgv_host_config {
      * value of the standard header, e.g. 1 = Null for fuzzing); 0 = the
      * guest's choice. */
     uint32_t force_backend;
+    /* Resource limits of every context. */
+    struct wgv_policy policy;
     /* Called for log messages; NULL logs nothing. */
     void (*log)(void *user, enum wgv_log_level level, const char *message);
     /* Called (from wgv_context_poll) when a fence asked for with

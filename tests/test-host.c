@@ -314,6 +314,79 @@ static void test_lying_command_sizes_are_violations(void)
     close_conn(&c);
 }
 
+/* Whether the device reported an uncaptured error (future 4) of a type. */
+static bool saw_uncaptured(struct conn *c, WGPUErrorType type)
+{
+    wgv_context_poll(c->ctx);
+    for (size_t pos = 0; pos + sizeof(struct wgv_reply_header) <= c->len;) {
+        const struct wgv_reply_header *h = (const void *)(c->replies + pos);
+        pos += h->size;
+        if (h->kind != WGV_REPLY_CALLBACK || h->key != 4)
+            continue;
+        struct wgv_reader r;
+        struct wgv_arena a;
+        struct wgv_gcb_UncapturedErrorCallback args;
+        wgv_reader_init(&r, h + 1, h->size - sizeof(*h));
+        wgv_arena_init(&a, 1 << 16);
+        bool ok = wgv_decode(&wgv_guest_abi, &ops, wgv_callback_shape[WGV_CB_UncapturedErrorCallback],
+                             &args, &r, &a);
+        wgv_arena_free(&a);
+        if (ok && args.type == type)
+            return true;
+    }
+    return false;
+}
+
+static void test_quotas_give_webgpu_errors_not_violations(void)
+{
+    char err[256];
+    struct wgv_host_config cfg = {.force_backend = 1,
+                                  .policy = {.max_memory = 1 << 20, .max_objects = 8,
+                                             .max_shader_bytes = 64}};
+    struct wgv_host *saved = host;
+    host = wgv_host_create(&cfg, err, sizeof(err));
+    CHECK_MSG(host != NULL, "%s", err);
+    if (!host) {
+        host = saved;
+        return;
+    }
+    struct conn c;
+    CHECK(open_conn(&c, 20));
+    /* Memory: 2 MiB is past the 1 MiB limit; 512 KiB twice fits. */
+    CHECK(create_buffer(&c, 1, 2 << 20, WGPUBufferUsage_CopyDst) == 0);
+    CHECK(saw_uncaptured(&c, WGPUErrorType_OutOfMemory));
+    CHECK(create_buffer(&c, 2, 512 << 10, WGPUBufferUsage_CopyDst) == 0);
+    release(&c, WGV_OBJ_Buffer, H(1, 1));
+    release(&c, WGV_OBJ_Buffer, H(2, 1));
+    CHECK(create_buffer(&c, 3, 1 << 20, WGPUBufferUsage_CopyDst) == 0);
+    release(&c, WGV_OBJ_Buffer, H(3, 1));
+    /* Objects: adapter, device, queue + 5 buffers reach 8; the next is an
+     * error object with an out-of-memory error, and releasing makes room. */
+    c.len = 0;
+    for (uint32_t i = 4; i <= 9; i++) /* new ids: ids are not reused here */
+        CHECK(create_buffer(&c, i, 16, WGPUBufferUsage_CopyDst) == 0);
+    CHECK(saw_uncaptured(&c, WGPUErrorType_OutOfMemory));
+    CHECK(wgv_context_lost_reason(c.ctx) == NULL);
+    for (uint32_t i = 4; i <= 9; i++)
+        release(&c, WGV_OBJ_Buffer, H(i, 1));
+    CHECK(wgv_context_live_objects(c.ctx) == 3);
+    /* Shader source: 65 bytes of WGSL against a 64-byte limit. */
+    c.len = 0;
+    WGPUShaderSourceWGSL wgsl = WGPU_SHADER_SOURCE_WGSL_INIT;
+    wgsl.code = (WGPUStringView){"@compute @workgroup_size(1) fn main() { let x = 1u + 2u + 3u; }",
+                                 65};
+    WGPUShaderModuleDescriptor md = WGPU_SHADER_MODULE_DESCRIPTOR_INIT;
+    md.nextInChain = &wgsl.chain;
+    struct wgv_ga_wgpuDeviceCreateShaderModule sm = {OBJ(WGPUDevice, 1), &md,
+                                                     OBJ(WGPUShaderModule, 1)};
+    CHECK(send(&c, WGV_OP_wgpuDeviceCreateShaderModule, &sm) == 0);
+    CHECK(saw_uncaptured(&c, WGPUErrorType_Validation));
+    CHECK_MSG(wgv_context_lost_reason(c.ctx) == NULL, "%s", wgv_context_lost_reason(c.ctx));
+    close_conn(&c);
+    wgv_host_destroy(host);
+    host = saved;
+}
+
 int main(void)
 {
     char err[512];
@@ -332,6 +405,7 @@ int main(void)
     RUN(test_violation_ends_one_context_and_not_another);
     RUN(test_release_twice_and_stale_handles_are_violations);
     RUN(test_lying_command_sizes_are_violations);
+    RUN(test_quotas_give_webgpu_errors_not_violations);
     wgv_host_destroy(host);
     return harness_finish("host");
 }

@@ -11,8 +11,10 @@
 
 /* Decoded arguments of one command may take at most this much memory. */
 #define WGV_ARENA_LIMIT (64u << 20)
-/* Objects one context may hold at once (a quota, not a protocol limit). */
-#define WGV_MAX_OBJECTS (1u << 20)
+/* Policy defaults (struct wgv_policy). */
+#define WGV_DEFAULT_MAX_MEMORY (4ull << 30)
+#define WGV_DEFAULT_MAX_OBJECTS (1u << 20)
+#define WGV_DEFAULT_MAX_SHADER_BYTES (16ull << 20)
 
 static void host_log(struct wgv_host *host, enum wgv_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -182,9 +184,11 @@ static bool ops_new_object(void *user, uint16_t type, uint64_t handle)
     struct wgv_context *ctx = user;
     if (ctx->cmd_claims >= WGV_CLAIMS_MAX)
         return false;
+    bool over = ctx->objects.live >= ctx->objects.max_objects;
     struct wgv_slot *s = wgv_objects_claim(&ctx->objects, type, handle);
     if (!s)
         return false;
+    ctx->cmd_over_quota |= over;
     ctx->cmd_claim[ctx->cmd_claims++] = s;
     return true;
 }
@@ -360,7 +364,14 @@ struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
     ctx->procs = &host->backend->procs;
     ctx->id = id;
     ctx->io = *io;
-    wgv_objects_init(&ctx->objects, WGV_MAX_OBJECTS);
+    ctx->policy = host->config.policy;
+    if (!ctx->policy.max_memory)
+        ctx->policy.max_memory = WGV_DEFAULT_MAX_MEMORY;
+    if (!ctx->policy.max_objects)
+        ctx->policy.max_objects = WGV_DEFAULT_MAX_OBJECTS;
+    if (!ctx->policy.max_shader_bytes)
+        ctx->policy.max_shader_bytes = WGV_DEFAULT_MAX_SHADER_BYTES;
+    wgv_objects_init(&ctx->objects, ctx->policy.max_objects);
     wgv_arena_init(&ctx->arena, WGV_ARENA_LIMIT);
     wgv_writer_init(&ctx->reply);
     ctx->pending.next = ctx->pending.prev = &ctx->pending;
@@ -527,6 +538,11 @@ static void send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_t 
     ctx->procs->adapterGetInfo(adapter, &info);
     ctx->procs->adapterGetLimits(adapter, &limits);
     ctx->procs->adapterGetFeatures(adapter, &features);
+    /* The guest is told the policy's limits where they are lower. */
+    if (limits.maxBufferSize > ctx->policy.max_memory)
+        limits.maxBufferSize = ctx->policy.max_memory;
+    if (limits.maxStorageBufferBindingSize > ctx->policy.max_memory)
+        limits.maxStorageBufferBindingSize = ctx->policy.max_memory;
     const uint32_t shapes[] = {WGV_SHAPE_AdapterInfo, WGV_SHAPE_Limits, WGV_SHAPE_SupportedFeatures};
     const void *const args[] = {&info, &limits, &features};
     wgv_host_send_reply(ctx, WGV_REPLY_ADAPTER_STATE, 0, handle, shapes, args, 3);
@@ -630,14 +646,13 @@ static void *command_device(struct wgv_context *ctx)
     return r->device;
 }
 
-static void report_validation_error(struct wgv_context *ctx, const char *what)
+static void report_error(struct wgv_context *ctx, WGPUErrorType type, const char *what)
 {
     void *device = command_device(ctx);
     if (!device)
         device = ctx->error_device; /* a command of the instance or an adapter */
     if (device)
-        ctx->procs->deviceInjectError(device, WGPUErrorType_Validation,
-                                      (WGPUStringView){what, strlen(what)});
+        ctx->procs->deviceInjectError(device, type, (WGPUStringView){what, strlen(what)});
 }
 
 static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size)
@@ -658,6 +673,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     wgv_reader_init(&r, cmd + sizeof(h), size - sizeof(h));
     ctx->cmd_claims = 0;
     ctx->cmd_error_object = false;
+    ctx->cmd_over_quota = false;
     ctx->cmd_receiver = NULL;
     if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
         wgv_context_fail(ctx, "decode: %s: %s", wgv_command_name[h.opcode], r.error);
@@ -668,11 +684,16 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
                          r.len - r.pos);
         return false;
     }
-    if (r.unsupported[0] || ctx->cmd_error_object) {
+    if (ctx->cmd_over_quota) {
+        char msg[192];
+        snprintf(msg, sizeof(msg), "%s: this context already holds %u objects, its limit",
+                 wgv_command_name[h.opcode], ctx->policy.max_objects);
+        report_error(ctx, WGPUErrorType_OutOfMemory, msg);
+    } else if (r.unsupported[0] || ctx->cmd_error_object) {
         char msg[192];
         snprintf(msg, sizeof(msg), "%s: %s", wgv_command_name[h.opcode],
                  r.unsupported[0] ? r.unsupported : "an argument is an invalid object");
-        report_validation_error(ctx, msg);
+        report_error(ctx, WGPUErrorType_Validation, msg);
     } else {
         wgv_host_exec[h.opcode](ctx, args);
     }
@@ -745,6 +766,7 @@ void wgv_host_exec_wgvRelease(struct wgv_context *ctx, struct wgv_ha_wgvRelease 
     }
     if (a->object_type == WGV_OBJ_Instance)
         return; /* the context's own; it goes with the context */
+    ctx->memory_used -= s->bytes;
     if (s->state == WGV_SLOT_LIVE) {
         if (s->handle == ctx->error_device)
             ctx->error_device = NULL;
@@ -788,8 +810,19 @@ void wgv_host_exec_wgpuAdapterRequestDevice(struct wgv_context *ctx,
                                             struct wgv_ha_wgpuAdapterRequestDevice *a)
 {
     WGPUDeviceDescriptor desc = WGPU_DEVICE_DESCRIPTOR_INIT;
+    WGPULimits limits;
     if (a->descriptor)
         desc = *a->descriptor;
+    if (desc.requiredLimits) {
+        /* Requests above the policy get the policy (the adapter said so). */
+        limits = *desc.requiredLimits;
+        if (limits.maxBufferSize != WGPU_LIMIT_U64_UNDEFINED && limits.maxBufferSize > ctx->policy.max_memory)
+            limits.maxBufferSize = ctx->policy.max_memory;
+        if (limits.maxStorageBufferBindingSize != WGPU_LIMIT_U64_UNDEFINED &&
+            limits.maxStorageBufferBindingSize > ctx->policy.max_memory)
+            limits.maxStorageBufferBindingSize = ctx->policy.max_memory;
+        desc.requiredLimits = &limits;
+    }
     struct wgv_pending *lost = wgv_host_pending_new(ctx, WGV_CB_DeviceLostCallback,
                                                     a->lost_future, 0, false);
     struct wgv_pending *error = wgv_host_pending_new(ctx, WGV_CB_UncapturedErrorCallback,
@@ -854,4 +887,99 @@ void wgv_host_exec_wgpuBufferUnmap(struct wgv_context *ctx, struct wgv_ha_wgpuBu
             memcpy(dst, src, a->shm_size);
     }
     ctx->procs->bufferUnmap(a->buffer);
+}
+
+/* ------------------------------------------------------------ quotas */
+
+/* Charges `bytes` to the context's memory, or reports out-of-memory on the
+ * command's device and returns false (the result becomes an error object). */
+static bool charge(struct wgv_context *ctx, uint64_t bytes, const char *what)
+{
+    if (bytes <= ctx->policy.max_memory && ctx->memory_used <= ctx->policy.max_memory - bytes) {
+        ctx->memory_used += bytes;
+        return true;
+    }
+    char msg[192];
+    snprintf(msg, sizeof(msg), "%s of %llu bytes: this context's memory limit is %llu bytes "
+             "(%llu in use)", what, (unsigned long long)bytes,
+             (unsigned long long)ctx->policy.max_memory, (unsigned long long)ctx->memory_used);
+    report_error(ctx, WGPUErrorType_OutOfMemory, msg);
+    return false;
+}
+
+static void store_charged(struct wgv_context *ctx, unsigned type, uint64_t handle, void *object,
+                          uint64_t bytes)
+{
+    wgv_host_store(ctx, type, handle, object);
+    struct wgv_slot *s = wgv_objects_get(&ctx->objects, type, handle);
+    if (s && s->state == WGV_SLOT_LIVE)
+        s->bytes = bytes;
+    else
+        ctx->memory_used -= bytes;
+}
+
+void wgv_host_exec_wgpuDeviceCreateBuffer(struct wgv_context *ctx,
+                                          struct wgv_ha_wgpuDeviceCreateBuffer *a)
+{
+    uint64_t bytes = a->descriptor ? a->descriptor->size : 0;
+    if (!charge(ctx, bytes, "createBuffer"))
+        return;
+    store_charged(ctx, WGV_OBJ_Buffer, a->result,
+                  ctx->procs->deviceCreateBuffer(a->device, a->descriptor), bytes);
+}
+
+/* An upper bound of a texture's memory: 16 bytes a texel (the largest
+ * format), every mip level, every sample. */
+static uint64_t texture_bytes(const WGPUTextureDescriptor *d)
+{
+    uint64_t w = d->size.width, h = d->size.height, l = d->size.depthOrArrayLayers;
+    uint64_t total = 0;
+    uint32_t mips = d->mipLevelCount ? d->mipLevelCount : 1;
+    for (uint32_t m = 0; m < mips && m < 32; m++) {
+        uint64_t texels = (w ? w : 1) * (h ? h : 1);
+        if (texels > UINT64_MAX / 16 / (l ? l : 1))
+            return UINT64_MAX;
+        uint64_t level = texels * (l ? l : 1) * 16;
+        if (level > UINT64_MAX - total)
+            return UINT64_MAX;
+        total += level;
+        w >>= 1, h >>= 1;
+        if (d->dimension == WGPUTextureDimension_3D)
+            l >>= 1;
+    }
+    uint64_t samples = d->sampleCount ? d->sampleCount : 1;
+    return total > UINT64_MAX / samples ? UINT64_MAX : total * samples;
+}
+
+void wgv_host_exec_wgpuDeviceCreateTexture(struct wgv_context *ctx,
+                                           struct wgv_ha_wgpuDeviceCreateTexture *a)
+{
+    uint64_t bytes = a->descriptor ? texture_bytes(a->descriptor) : 0;
+    if (!charge(ctx, bytes, "createTexture"))
+        return;
+    store_charged(ctx, WGV_OBJ_Texture, a->result,
+                  ctx->procs->deviceCreateTexture(a->device, a->descriptor), bytes);
+}
+
+void wgv_host_exec_wgpuDeviceCreateShaderModule(struct wgv_context *ctx,
+                                                struct wgv_ha_wgpuDeviceCreateShaderModule *a)
+{
+    uint64_t source = 0;
+    for (const WGPUChainedStruct *c = a->descriptor ? a->descriptor->nextInChain : NULL; c;
+         c = c->next) {
+        if (c->sType == WGPUSType_ShaderSourceWGSL)
+            source += ((const WGPUShaderSourceWGSL *)c)->code.length;
+        else if (c->sType == WGPUSType_ShaderSourceSPIRV)
+            source += (uint64_t)((const WGPUShaderSourceSPIRV *)c)->codeSize * 4;
+    }
+    if (source > ctx->policy.max_shader_bytes) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "createShaderModule: %llu bytes of source exceed this "
+                 "context's limit of %llu", (unsigned long long)source,
+                 (unsigned long long)ctx->policy.max_shader_bytes);
+        report_error(ctx, WGPUErrorType_Validation, msg);
+        return;
+    }
+    wgv_host_store(ctx, WGV_OBJ_ShaderModule, a->result,
+                   ctx->procs->deviceCreateShaderModule(a->device, a->descriptor));
 }

@@ -67,6 +67,8 @@ struct wgv_context {
     bool lost, closing;
     char lost_reason[256];
     void *error_device;         /* a device to report validation errors on */
+    struct wgv_policy policy;
+    uint64_t memory_used;       /* bytes charged to live buffers and textures */
     struct wgv_resource *resources;
     unsigned resource_count;
     struct wgv_fence **retired; /* fences to report at the next poll */
@@ -76,6 +78,7 @@ struct wgv_context {
     struct wgv_slot *cmd_claim[WGV_CLAIMS_MAX];
     unsigned cmd_claims;
     bool cmd_error_object;
+    bool cmd_over_quota;        /* a claim went past max_objects */
     struct wgv_slot *cmd_receiver; /* the first object the command names */
     unsigned cmd_receiver_type;
 };

@@ -38,7 +38,9 @@ struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_
     struct wgv_table *t = &o->tables[type];
     uint32_t id = wgv_handle_id(handle), gen = wgv_handle_gen(handle);
     uint32_t next = t->len ? t->len : 1; /* the one new id allowed */
-    if (id == 0 || gen == 0 || id > next || o->live >= o->max_objects)
+    /* Past the quota, objects are still named (as error objects, by the
+     * caller) up to twice the quota; beyond that the guest is flooding. */
+    if (id == 0 || gen == 0 || id > next || o->live >= 2 * o->max_objects)
         return NULL;
     if (id == next) {
         /* A new id, one past the end (slot 0 is never used). */
@@ -64,6 +66,8 @@ struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_
     s->gen = gen;
     s->state = WGV_SLOT_RESERVED;
     s->handle = NULL;
+    s->device = NULL;
+    s->bytes = 0;
     o->live++;
     return s;
 }
