@@ -918,10 +918,37 @@ static void store_charged(struct wgv_context *ctx, unsigned type, uint64_t handl
         ctx->memory_used -= bytes;
 }
 
+/* Whether the backend itself refuses a buffer or texture for the device's
+ * limits: then it reports its own validation error, as natively, and the
+ * quota has nothing to add. */
+static bool beyond_device_limits(struct wgv_context *ctx, void *device, uint64_t buffer_size,
+                                 const WGPUTextureDescriptor *t)
+{
+    WGPULimits l = WGPU_LIMITS_INIT;
+    if (ctx->procs->deviceGetLimits(device, &l) != WGPUStatus_Success)
+        return false;
+    if (!t)
+        return buffer_size > l.maxBufferSize;
+    uint32_t w = t->size.width, h = t->size.height, d = t->size.depthOrArrayLayers;
+    switch (t->dimension) {
+    case WGPUTextureDimension_1D:
+        return w > l.maxTextureDimension1D;
+    case WGPUTextureDimension_3D:
+        return w > l.maxTextureDimension3D || h > l.maxTextureDimension3D ||
+               d > l.maxTextureDimension3D;
+    default:
+        return w > l.maxTextureDimension2D || h > l.maxTextureDimension2D ||
+               d > l.maxTextureArrayLayers;
+    }
+}
+
 void wgv_host_exec_wgpuDeviceCreateBuffer(struct wgv_context *ctx,
                                           struct wgv_ha_wgpuDeviceCreateBuffer *a)
 {
     uint64_t bytes = a->descriptor ? a->descriptor->size : 0;
+    if (bytes > ctx->policy.max_memory - ctx->memory_used &&
+        beyond_device_limits(ctx, a->device, bytes, NULL))
+        bytes = 0; /* the backend refuses it and allocates nothing */
     if (!charge(ctx, bytes, "createBuffer"))
         return;
     store_charged(ctx, WGV_OBJ_Buffer, a->result,
@@ -955,6 +982,9 @@ void wgv_host_exec_wgpuDeviceCreateTexture(struct wgv_context *ctx,
                                            struct wgv_ha_wgpuDeviceCreateTexture *a)
 {
     uint64_t bytes = a->descriptor ? texture_bytes(a->descriptor) : 0;
+    if (bytes > ctx->policy.max_memory - ctx->memory_used &&
+        beyond_device_limits(ctx, a->device, 0, a->descriptor))
+        bytes = 0; /* the backend refuses it and allocates nothing */
     if (!charge(ctx, bytes, "createTexture"))
         return;
     store_charged(ctx, WGV_OBJ_Texture, a->result,
