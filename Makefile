@@ -18,6 +18,7 @@ run: build
 	@scripts/run $(BUILD)
 
 check: build
+	@scripts/bootstrap --fuzz
 	@scripts/check $(BUILD)
 
 fuzz: build
