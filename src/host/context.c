@@ -946,7 +946,10 @@ void wgv_host_exec_wgpuDeviceCreateBuffer(struct wgv_context *ctx,
                                           struct wgv_ha_wgpuDeviceCreateBuffer *a)
 {
     uint64_t bytes = a->descriptor ? a->descriptor->size : 0;
-    if (bytes > ctx->policy.max_memory - ctx->memory_used &&
+    /* A buffer mapped at creation gets host memory for its mapping even
+     * when it is an error buffer, so only an unmapped one may be left to
+     * the backend's own limit check. */
+    if (bytes > ctx->policy.max_memory - ctx->memory_used && !a->descriptor->mappedAtCreation &&
         beyond_device_limits(ctx, a->device, bytes, NULL))
         bytes = 0; /* the backend refuses it and allocates nothing */
     if (!charge(ctx, bytes, "createBuffer"))
