@@ -611,7 +611,8 @@ WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutur
         return WGPUWaitStatus_Error;
     if (timeout_ns > 0 && !timed_allowed)
         return WGPUWaitStatus_Error;
-    uint64_t deadline = timeout_ns == UINT64_MAX ? UINT64_MAX : now_ns() + timeout_ns;
+    uint64_t start = now_ns();
+    uint64_t deadline = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
     for (;;) {
         pthread_mutex_lock(&c->lock);
         c->t->flush(c->t);
