@@ -436,6 +436,8 @@ class Gen:
         o.append('extern const unsigned short wgv_command_shape[WGV_OP_COUNT];')
         o.append('/* The standard\'s name of an enum entry by its wire value, or NULL. */')
         o.append('const char *wgv_enum_entry_name(unsigned enum_id, uint32_t wire);')
+        o.append('/* The callback a command\'s future is answered with (WGV_CB_NONE if none). */')
+        o.append('extern const unsigned short wgv_command_callback[WGV_OP_COUNT];')
         o.append('/* Names, for messages. */')
         o.append('extern const char *const wgv_command_name[WGV_OP_COUNT];')
         o.append('extern const char *const wgv_object_type_name[WGV_OBJ_COUNT];')
@@ -452,6 +454,12 @@ class Gen:
         o.append('const unsigned short wgv_command_shape[WGV_OP_COUNT] = {0,')
         for c in self.commands:
             o.append(f'    {self.shape_index["args:" + c]},')
+        o.append('};')
+        o.append('const unsigned short wgv_command_callback[WGV_OP_COUNT] = {0,')
+        for c in self.commands:
+            f = self.std.functions.get(c)
+            ci = f.get('callback_info') if f else None
+            o.append(f'    {self.cb_index[ci["callback"]] if ci else 0},')
         o.append('};')
         o.append('const char *const wgv_command_name[WGV_OP_COUNT] = {"none",')
         for c in self.commands:

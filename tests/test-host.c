@@ -341,7 +341,7 @@ static void test_quotas_give_webgpu_errors_not_violations(void)
 {
     char err[256];
     struct wgv_host_config cfg = {.force_backend = 1,
-                                  .policy = {.max_memory = 1 << 20, .max_objects = 8,
+                                  .policy = {.max_memory = 40 << 20, .max_objects = 8,
                                              .max_shader_bytes = 64}};
     struct wgv_host *saved = host;
     host = wgv_host_create(&cfg, err, sizeof(err));
@@ -352,13 +352,14 @@ static void test_quotas_give_webgpu_errors_not_violations(void)
     }
     struct conn c;
     CHECK(open_conn(&c, 20));
-    /* Memory: 2 MiB is past the 1 MiB limit; 512 KiB twice fits. */
-    CHECK(create_buffer(&c, 1, 2 << 20, WGPUBufferUsage_CopyDst) == 0);
+    /* Memory: the device is charged 32 MiB and the adapter 1 MiB of the 40;
+     * 8 MiB more is past the limit, 3 MiB twice fits. */
+    CHECK(create_buffer(&c, 1, 8 << 20, WGPUBufferUsage_CopyDst) == 0);
     CHECK(saw_uncaptured(&c, WGPUErrorType_OutOfMemory));
-    CHECK(create_buffer(&c, 2, 512 << 10, WGPUBufferUsage_CopyDst) == 0);
+    CHECK(create_buffer(&c, 2, 3 << 20, WGPUBufferUsage_CopyDst) == 0);
     release(&c, WGV_OBJ_Buffer, H(1, 1));
     release(&c, WGV_OBJ_Buffer, H(2, 1));
-    CHECK(create_buffer(&c, 3, 1 << 20, WGPUBufferUsage_CopyDst) == 0);
+    CHECK(create_buffer(&c, 3, 6 << 20, WGPUBufferUsage_CopyDst) == 0);
     release(&c, WGV_OBJ_Buffer, H(3, 1));
     /* Objects: adapter, device, queue + 5 buffers reach 8; the next is an
      * error object with an out-of-memory error, and releasing makes room. */

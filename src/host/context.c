@@ -165,6 +165,7 @@ static bool ops_object_from_wire(void *user, uint16_t type, uint64_t handle, voi
     if (!ctx->cmd_receiver) {
         ctx->cmd_receiver = s;
         ctx->cmd_receiver_type = type;
+        ctx->cmd_receiver_handle = handle;
     }
     if (s->state == WGV_SLOT_ERROR) {
         /* Using an error object is the application's mistake, reported by
@@ -599,7 +600,7 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
                 wgv_host_store(ctx, WGV_OBJ_Queue, p->queue, queue);
                 struct wgv_slot *q = wgv_objects_get(&ctx->objects, WGV_OBJ_Queue, p->queue);
                 if (q)
-                    q->device = object;
+                    q->device = p->result;
                 send_device_state(ctx, object, p->result);
                 if (!ctx->error_device)
                     ctx->error_device = object;
@@ -635,24 +636,134 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
 
 /* ---------------------------------------------------------------- decode */
 
-/* The device a command concerns: its receiver, or the receiver's device. */
+/* The handle of the device a command concerns: its receiver, or the
+ * receiver's device (0 for commands of the instance or an adapter). */
+static uint64_t command_device_handle(struct wgv_context *ctx)
+{
+    if (!ctx->cmd_receiver)
+        return 0;
+    if (ctx->cmd_receiver_type == WGV_OBJ_Device)
+        return ctx->cmd_receiver_handle;
+    return ctx->cmd_receiver->device;
+}
+
+/* That device's backend object if it is still alive. Objects only name
+ * their device's handle: a device the guest released is gone, and an error
+ * object outliving it must not lead to it. */
 static void *command_device(struct wgv_context *ctx)
 {
-    struct wgv_slot *r = ctx->cmd_receiver;
-    if (!r)
-        return NULL;
-    if (ctx->cmd_receiver_type == WGV_OBJ_Device)
-        return r->state == WGV_SLOT_LIVE ? r->handle : NULL;
-    return r->device;
+    struct wgv_slot *d = wgv_objects_get(&ctx->objects, WGV_OBJ_Device, command_device_handle(ctx));
+    return d && d->state == WGV_SLOT_LIVE ? d->handle : NULL;
 }
 
 static void report_error(struct wgv_context *ctx, WGPUErrorType type, const char *what)
 {
     void *device = command_device(ctx);
-    if (!device)
-        device = ctx->error_device; /* a command of the instance or an adapter */
+    /* A command of the instance or an adapter concerns no device: the
+     * context's first one hears of it. One whose device is gone is
+     * reported nowhere, as its device would have been lost. */
+    if (!device && !command_device_handle(ctx))
+        device = ctx->error_device;
     if (device)
         ctx->procs->deviceInjectError(device, type, (WGPUStringView){what, strlen(what)});
+}
+
+/* Host memory charged for an object beyond what it is given explicitly:
+ * rough upper bounds of what the backend keeps for it. */
+static uint64_t object_cost(unsigned type)
+{
+    switch (type) {
+    case WGV_OBJ_Device: return 32ull << 20;
+    case WGV_OBJ_Adapter: return 1ull << 20;
+    case WGV_OBJ_ComputePipeline:
+    case WGV_OBJ_RenderPipeline: return 1ull << 20;
+    case WGV_OBJ_ShaderModule: return 256ull << 10;
+    case WGV_OBJ_Buffer:
+    case WGV_OBJ_Texture: return 0; /* charged by their size */
+    default: return 4096;
+    }
+}
+
+/* The object type of the i-th object a command creates. */
+static unsigned claim_type(struct wgv_context *ctx, unsigned shape, unsigned i)
+{
+    (void)ctx;
+    const struct wgv_shape *s = &wgv_host_abi.shapes[shape];
+    unsigned n = 0;
+    for (uint16_t m = 0; m < s->member_count; m++)
+        if (s->members[m].kind == WGV_K_NEW_OBJECT && n++ == i)
+            return s->members[m].type;
+    return WGV_OBJ_NONE;
+}
+
+static bool charge(struct wgv_context *ctx, uint64_t bytes, const char *what);
+
+/* A skipped command's future is still answered, once, with a failure: an
+ * application waits for every callback it asked for. */
+static void answer_failed(struct wgv_context *ctx, unsigned callback, uint64_t key,
+                          const char *const *statuses)
+{
+    const struct wgv_shape *s = &wgv_host_abi.shapes[wgv_callback_shape[callback]];
+    _Alignas(16) uint8_t args[256];
+    _Alignas(16) uint8_t zero[256];
+    if (s->size > sizeof(args))
+        return;
+    memset(args, 0, sizeof(args));
+    memset(zero, 0, sizeof(zero));
+    static const char text[] = "the command named an invalid object or went past a quota";
+    for (uint16_t i = 0; i < s->member_count; i++) {
+        const struct wgv_member *m = &s->members[i];
+        if (m->flags & WGV_M_ABSENT)
+            continue;
+        if (m->kind == WGV_K_ENUM) {
+            /* The first of the preferred entries this enum has. */
+            const struct wgv_enum *e = &wgv_host_abi.enums[m->type];
+            for (const char *const *want = statuses; *want; want++) {
+                uint32_t w;
+                for (w = 0; w < e->count; w++) {
+                    const char *n = wgv_enum_entry_name(m->type, w);
+                    if (n && !strcmp(n, *want))
+                        break;
+                }
+                if (w < e->count) {
+                    memcpy(args + m->offset, &e->native[w], 4);
+                    break;
+                }
+            }
+        } else if (m->kind == WGV_K_STRING) {
+            WGPUStringView v = {text, sizeof(text) - 1};
+            memcpy(args + m->offset, &v, sizeof(v));
+        } else if (m->kind == WGV_K_STRUCT_PTR) {
+            const uint8_t *p = zero; /* an empty struct (no messages) */
+            memcpy(args + m->offset, &p, sizeof(p));
+        }
+    }
+    const uint32_t shape = wgv_callback_shape[callback];
+    const void *a = args;
+    wgv_host_send_reply(ctx, WGV_REPLY_CALLBACK, callback, key, &shape, &a, 1);
+}
+
+static void answer_skipped(struct wgv_context *ctx, unsigned opcode, const void *args)
+{
+    static const char *const failed[] = {"Error", "ValidationError", "CallbackCancelled", NULL};
+    static const char *const creation[] = {"FailedCreation", NULL};
+    unsigned callback = wgv_command_callback[opcode];
+    if (!callback)
+        return;
+    const struct wgv_shape *s = &wgv_host_abi.shapes[wgv_command_shape[opcode]];
+    bool first = true;
+    for (uint16_t i = 0; i < s->member_count; i++) {
+        const struct wgv_member *m = &s->members[i];
+        if (m->kind != WGV_K_FUTURE)
+            continue;
+        uint64_t key;
+        memcpy(&key, (const uint8_t *)args + m->offset, 8);
+        if (first)
+            answer_failed(ctx, callback, key, failed);
+        else if (opcode == WGV_OP_wgpuAdapterRequestDevice && !strcmp(m->name, "lost_future"))
+            answer_failed(ctx, WGV_CB_DeviceLostCallback, key, creation);
+        first = false;
+    }
 }
 
 static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size)
@@ -684,26 +795,38 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
                          r.len - r.pos);
         return false;
     }
+    /* Host memory the new objects will hold, beyond what their own
+     * handlers charge (buffers, textures): a flood of devices or pipelines
+     * must hit the quota too. */
+    uint64_t cost = 0;
+    for (unsigned i = 0; i < ctx->cmd_claims; i++)
+        cost += object_cost(claim_type(ctx, shape, i));
+    bool ran = false;
+    char msg[192];
     if (ctx->cmd_over_quota) {
-        char msg[192];
         snprintf(msg, sizeof(msg), "%s: this context already holds %u objects, its limit",
                  wgv_command_name[h.opcode], ctx->policy.max_objects);
         report_error(ctx, WGPUErrorType_OutOfMemory, msg);
     } else if (r.unsupported[0] || ctx->cmd_error_object) {
-        char msg[192];
         snprintf(msg, sizeof(msg), "%s: %s", wgv_command_name[h.opcode],
                  r.unsupported[0] ? r.unsupported : "an argument is an invalid object");
         report_error(ctx, WGPUErrorType_Validation, msg);
-    } else {
+    } else if (charge(ctx, cost, wgv_command_name[h.opcode])) {
         wgv_host_exec[h.opcode](ctx, args);
+        ran = true;
     }
-    /* Objects the command made belong to its device; those it should have
-     * made and did not are error objects. */
-    void *device = command_device(ctx);
+    if (!ran)
+        answer_skipped(ctx, h.opcode, args);
+    /* Objects the command made belong to its device and carry their cost;
+     * those it should have made and did not are error objects. */
+    uint64_t device = command_device_handle(ctx);
     for (unsigned i = 0; i < ctx->cmd_claims; i++) {
-        ctx->cmd_claim[i]->device = device;
-        if (ctx->cmd_claim[i]->state == WGV_SLOT_RESERVED)
-            ctx->cmd_claim[i]->state = WGV_SLOT_ERROR;
+        struct wgv_slot *c = ctx->cmd_claim[i];
+        c->device = device;
+        if (ran)
+            c->bytes += object_cost(claim_type(ctx, shape, i));
+        if (c->state == WGV_SLOT_RESERVED)
+            c->state = WGV_SLOT_ERROR;
     }
     return !ctx->lost;
 }

@@ -81,6 +81,7 @@ struct wgv_context {
     bool cmd_over_quota;        /* a claim went past max_objects */
     struct wgv_slot *cmd_receiver; /* the first object the command names */
     unsigned cmd_receiver_type;
+    uint64_t cmd_receiver_handle;
 };
 
 /* Ends the context with a reason (first one wins); sends context-lost. */

@@ -66,7 +66,7 @@ struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_
     s->gen = gen;
     s->state = WGV_SLOT_RESERVED;
     s->handle = NULL;
-    s->device = NULL;
+    s->device = 0;
     s->bytes = 0;
     o->live++;
     return s;

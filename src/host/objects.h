@@ -19,7 +19,7 @@ enum wgv_slot_state {
 
 struct wgv_slot {
     void *handle;     /* backend object (NULL unless LIVE) */
-    void *device;     /* the backend device it belongs to, for error reports */
+    uint64_t device;  /* handle of the device it belongs to, for error reports */
     uint64_t bytes;   /* memory charged to the context's quota */
     uint32_t gen;     /* generation of the current or last occupant */
     uint8_t state;
