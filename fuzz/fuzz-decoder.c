@@ -33,7 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char err[512];
         /* Dawn's Null backend validates everything and executes nothing;
          * the lavapipe build of this target runs the streams for real. */
-        struct wgv_host_config cfg = {.force_backend = WGV_FUZZ_BACKEND};
+        /* A memory quota below the fuzzer's RSS limit: what the policy
+         * allows is not a finding. */
+        struct wgv_host_config cfg = {.force_backend = WGV_FUZZ_BACKEND,
+                                      .policy = {.max_memory = 512u << 20}};
         host = wgv_host_create(&cfg, err, sizeof(err));
         if (!host) {
             fprintf(stderr, "fuzz-decoder: %s\n", err);
