@@ -6,6 +6,10 @@
 
 #include "server.h"
 
+/* Whether guests get a worker process each unless --isolate/--no-isolate
+ * says (docs/isolation.md, "Cost"). */
+#define WGV_ISOLATE_DEFAULT false
+
 static struct wgv_server *running;
 
 static void on_signal(int sig)
@@ -19,17 +23,33 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: wgv-server [--socket PATH] [--backend LIB] [--null] [--once] [--record DIR] [--verbose]\n"
+            "                  [--isolate [--no-seccomp] [--user NAME] [--watchdog SECONDS]] [--no-isolate]\n"
             "  --socket PATH  listen here (default: $WGV_SERVER, else $XDG_RUNTIME_DIR/wgv.sock)\n"
             "  --backend LIB  host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
             "  --null         give every guest Dawn's Null backend (validates, draws nothing)\n"
             "  --once         exit after the first guest leaves\n"
             "  --record DIR   write each guest's command stream to DIR (fuzzing seeds)\n"
-            "  --verbose      log connections and contexts\n");
+            "  --verbose      log connections and contexts\n"
+            "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s\n"
+            "  --no-isolate   serve each guest in a thread of this process%s\n"
+            "  --seccomp      confine workers to the system calls rendering needs (default)\n"
+            "  --no-seccomp   do not\n"
+            "  --seccomp-log  let calls outside the allowlist run and log them to the kernel log\n"
+            "                 (finding what a new driver needs; not for production)\n"
+            "  --user NAME    as root, workers run as NAME (default: nobody)\n"
+            "  --watchdog S   kill a worker whose GPU work makes no progress for S seconds\n"
+            "                 (default 10; 0: never)\n",
+            WGV_ISOLATE_DEFAULT ? " (default)" : "", WGV_ISOLATE_DEFAULT ? "" : " (default)");
 }
 
 int main(int argc, char **argv)
 {
-    struct wgv_server_config cfg = {0};
+    struct wgv_server_config cfg = {
+        .isolate = WGV_ISOLATE_DEFAULT,
+        .seccomp = true,
+        .watchdog_s = 10,
+    };
+    const char *needs_isolate = NULL; /* an option that only workers take */
     char default_path[256];
     const char *env = getenv("WGV_SERVER");
     const char *dir = getenv("XDG_RUNTIME_DIR");
@@ -55,6 +75,28 @@ int main(int argc, char **argv)
             cfg.record_dir = argv[++i];
         else if (!strcmp(argv[i], "--verbose"))
             cfg.verbose = true;
+        else if (!strcmp(argv[i], "--isolate"))
+            cfg.isolate = true;
+        else if (!strcmp(argv[i], "--no-isolate"))
+            cfg.isolate = false;
+        else if (!strcmp(argv[i], "--seccomp") || !strcmp(argv[i], "--no-seccomp") ||
+                 !strcmp(argv[i], "--seccomp-log")) {
+            cfg.seccomp = strcmp(argv[i], "--no-seccomp") != 0;
+            cfg.seccomp_log = !strcmp(argv[i], "--seccomp-log");
+            needs_isolate = argv[i];
+        } else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+            cfg.user = argv[++i];
+            needs_isolate = "--user";
+        } else if (!strcmp(argv[i], "--watchdog") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v > 24 * 3600) {
+                fprintf(stderr, "wgv-server: --watchdog takes whole seconds (0 to 86400)\n");
+                return 2;
+            }
+            cfg.watchdog_s = (unsigned)v;
+            needs_isolate = "--watchdog";
+        }
         else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
             return 0;
@@ -62,6 +104,10 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (needs_isolate && !cfg.isolate) {
+        fprintf(stderr, "wgv-server: %s applies to isolated workers: add --isolate\n", needs_isolate);
+        return 2;
     }
     char err[512];
     struct wgv_server *s = wgv_server_create(&cfg, err, sizeof(err));
@@ -77,7 +123,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (cfg.verbose)
-        fprintf(stderr, "wgv-server: listening on %s\n", cfg.socket_path);
+        fprintf(stderr, "wgv-server: listening on %s%s\n", cfg.socket_path,
+                cfg.isolate ? " (a worker process per guest)" : "");
     int rc = wgv_server_run(s);
     running = NULL;
     wgv_server_destroy(s);

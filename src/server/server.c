@@ -1,14 +1,12 @@
 /* wgv-server's engine: accepts guests on a unix socket, gives each its own
  * host context, and moves commands and replies through the shared-memory
- * rings. One thread per connection; a context is only ever used by its
- * thread. */
-#include "server.h"
+ * rings. One thread per connection (or, isolated, one worker process per
+ * connection: isolate.c); a context is only ever used by its thread. */
+#include "server-internal.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,37 +25,43 @@
 #define WGV_POLL_MIN_NS (20 * 1000)
 #define WGV_POLL_MAX_NS (1000 * 1000)
 
-struct connection {
+struct wgv_connection {
     struct wgv_server *server;
     int sock;
     uint32_t id;
     pthread_t thread;
     atomic_bool done;
-    struct connection *next;
+    struct wgv_connection *next;
 };
 
-struct wgv_server {
-    struct wgv_server_config config;
-    struct wgv_host *host;
-    int listen_fd;
-    atomic_bool stop;
-    pthread_mutex_t lock;
-    struct connection *connections;
-    uint32_t next_id;
-};
+static void vlog(const char *fmt, va_list ap)
+{
+    /* One write per line, so lines of several processes do not interleave. */
+    char line[1024];
+    int n = snprintf(line, sizeof(line), "wgv-server: ");
+    n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    if (n > (int)sizeof(line) - 2)
+        n = (int)sizeof(line) - 2;
+    line[n++] = '\n';
+    fwrite(line, 1, (size_t)n, stderr);
+}
 
-static void server_log(struct wgv_server *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void server_log(struct wgv_server *s, const char *fmt, ...)
+void wgv_server_log(struct wgv_server *s, const char *fmt, ...)
 {
     if (!s->config.verbose)
         return;
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "wgv-server: ");
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vlog(fmt, ap);
+    va_end(ap);
+}
+
+void wgv_server_warn(struct wgv_server *s, const char *fmt, ...)
+{
+    (void)s;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(fmt, ap);
     va_end(ap);
 }
 
@@ -65,7 +69,7 @@ static void host_log(void *user, enum wgv_log_level level, const char *message)
 {
     struct wgv_server *s = user;
     if (level <= WGV_LOG_WARN || s->config.verbose)
-        fprintf(stderr, "wgv-server: %s\n", message);
+        wgv_server_warn(s, "%s", message);
 }
 
 struct wgv_server *wgv_server_create(const struct wgv_server_config *config, char *err, size_t errlen)
@@ -84,8 +88,10 @@ struct wgv_server *wgv_server_create(const struct wgv_server_config *config, cha
         .log = host_log,
         .user = s,
     };
+    /* Isolated workers inherit the loaded backend across fork: each pays
+     * for its own instance, not for the dlopen. */
     s->host = wgv_host_create(&hc, err, errlen);
-    if (!s->host) {
+    if (!s->host || (config->isolate && !wgv_isolate_prepare(s, err, errlen))) {
         wgv_server_destroy(s);
         return NULL;
     }
@@ -118,18 +124,40 @@ static bool session_reply(void *user, const void *bytes, size_t len)
     return true;
 }
 
-static void serve(struct connection *c)
+/* The watchdog's view of the worker (isolate.c): no-ops in thread mode. */
+static void status_enter(struct wgv_worker_status *st)
 {
-    struct wgv_server *s = c->server;
+    if (st)
+        atomic_store_explicit(&st->calls, atomic_load_explicit(&st->calls, memory_order_relaxed) + 1,
+                              memory_order_release);
+}
+
+static void status_leave(struct wgv_worker_status *st, int pending, bool delivered)
+{
+    if (!st)
+        return;
+    if (delivered)
+        atomic_store_explicit(&st->progress,
+                              atomic_load_explicit(&st->progress, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    if (pending >= 0)
+        atomic_store_explicit(&st->pending, (uint32_t)pending, memory_order_relaxed);
+    atomic_store_explicit(&st->calls, atomic_load_explicit(&st->calls, memory_order_relaxed) + 1,
+                          memory_order_release);
+}
+
+void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct wgv_serve_hooks *hooks)
+{
+    struct wgv_worker_status *st = hooks ? hooks->status : NULL;
     struct session ss;
     memset(&ss, 0, sizeof(ss));
     char err[256];
     uint8_t capset[64];
     size_t capset_len = wgv_host_capset(s->host, capset, sizeof(capset));
-    if (wgv_handshake_accept(c->sock, WGV_PROTOCOL_VERSION, NULL, capset, capset_len, &ss.conn,
+    if (wgv_handshake_accept(sock, WGV_PROTOCOL_VERSION, NULL, capset, capset_len, &ss.conn,
                              err, sizeof(err)) < 0) {
-        server_log(s, "connection %u refused: %s", c->id, err);
-        close(c->sock);
+        wgv_server_log(s, "connection %u refused: %s", id, err);
+        close(sock);
         return;
     }
     if (wgv_shm_cmd_ring(&ss.conn.shm, &ss.cmd) < 0 || wgv_shm_reply_ring(&ss.conn.shm, &ss.reply) < 0) {
@@ -142,25 +170,37 @@ static void serve(struct connection *c)
         .bulk_size = ss.conn.shm.sizes.bulk,
         .user = &ss,
     };
-    ss.ctx = wgv_context_create(s->host, c->id, &io);
+    status_enter(st);
+    ss.ctx = wgv_context_create(s->host, id, &io);
+    status_leave(st, 0, false);
     if (!ss.ctx) {
         wgv_conn_close(&ss.conn);
         return;
     }
-    server_log(s, "context %u: guest connected", c->id);
     FILE *record = NULL;
     if (s->config.record_dir) {
         char path[4096];
-        snprintf(path, sizeof(path), "%s/context-%u.wgv", s->config.record_dir, c->id);
+        snprintf(path, sizeof(path), "%s/context-%u.wgv", s->config.record_dir, id);
         record = fopen(path, "wb");
     }
     uint8_t *buf = malloc(WGV_MESSAGE_MAX);
     bool alive = buf != NULL;
+    if (alive && hooks && hooks->confine) {
+        char why[256];
+        if (!hooks->confine(s, id, why, sizeof(why))) {
+            wgv_server_warn(s, "context %u: %s", id, why);
+            wgv_context_kill(ss.ctx, why);
+            alive = false;
+        }
+    }
+    if (alive)
+        wgv_server_log(s, "context %u: guest connected", id);
     unsigned polls = 0;
     int64_t poll_ns = WGV_POLL_MIN_NS;
     bool draining = false;
     while (alive && !atomic_load(&s->stop)) {
         /* Run what is there, in batches, publishing replies between. */
+        status_enter(st);
         int ran = 0;
         for (; ran < 256; ran++) {
             ssize_t n = wgv_ring_read(&ss.cmd, buf, WGV_MESSAGE_MAX);
@@ -183,6 +223,7 @@ static void serve(struct connection *c)
         uint64_t before = ss.reply.prod;
         int pending = wgv_context_poll(ss.ctx);
         bool replied = ss.reply.prod != before;
+        status_leave(st, pending, replied);
         wgv_ring_publish(&ss.reply);
         if (!alive || wgv_context_lost_reason(ss.ctx))
             break;
@@ -212,13 +253,16 @@ static void serve(struct connection *c)
     }
     const char *why = wgv_context_lost_reason(ss.ctx);
     if (why)
-        server_log(s, "context %u ended: %s", c->id, why);
+        wgv_server_log(s, "context %u ended: %s", id, why);
     else
-        server_log(s, "context %u: guest left with %zu live objects", c->id,
-                   wgv_context_live_objects(ss.ctx));
+        wgv_server_log(s, "context %u: guest left with %zu live objects", id,
+                       wgv_context_live_objects(ss.ctx));
     wgv_ring_publish(&ss.reply);
     wgv_ring_mark_dead(&ss.reply);
+    /* Destroying waits for the GPU: a hung shader shows here too. */
+    status_enter(st);
     wgv_context_destroy(ss.ctx);
+    status_leave(st, 0, false);
     if (record)
         fclose(record);
     free(buf);
@@ -227,8 +271,8 @@ static void serve(struct connection *c)
 
 static void *connection_thread(void *arg)
 {
-    struct connection *c = arg;
-    serve(c);
+    struct wgv_connection *c = arg;
+    wgv_server_serve(c->server, c->sock, c->id, NULL);
     atomic_store(&c->done, true);
     return NULL;
 }
@@ -236,8 +280,8 @@ static void *connection_thread(void *arg)
 static void reap(struct wgv_server *s, bool all)
 {
     pthread_mutex_lock(&s->lock);
-    for (struct connection **l = &s->connections; *l;) {
-        struct connection *c = *l;
+    for (struct wgv_connection **l = &s->connections; *l;) {
+        struct wgv_connection *c = *l;
         if (all || atomic_load(&c->done)) {
             *l = c->next;
             pthread_mutex_unlock(&s->lock);
@@ -253,6 +297,8 @@ static void reap(struct wgv_server *s, bool all)
 
 int wgv_server_run(struct wgv_server *s)
 {
+    if (s->config.isolate)
+        return wgv_isolate_run(s);
     while (!atomic_load(&s->stop)) {
         struct pollfd p = {s->listen_fd, POLLIN, 0};
         int r = poll(&p, 1, 100);
@@ -262,7 +308,7 @@ int wgv_server_run(struct wgv_server *s)
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
-        struct connection *c = calloc(1, sizeof(*c));
+        struct wgv_connection *c = calloc(1, sizeof(*c));
         if (!c) {
             close(fd);
             continue;
@@ -307,6 +353,7 @@ void wgv_server_destroy(struct wgv_server *s)
     if (!s)
         return;
     reap(s, true);
+    wgv_isolate_stop_all(s);
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
         unlink(s->config.socket_path);

@@ -1,5 +1,6 @@
 /* wgv-server's engine, usable from a program that embeds a server (wgv-run,
- * tests): a unix-socket listener with one host context per guest. */
+ * tests): a unix-socket listener with one host context per guest, served by
+ * a thread of this process or (isolate) by a worker process of its own. */
 #ifndef WGV_SERVER_H
 #define WGV_SERVER_H
 
@@ -17,13 +18,23 @@ struct wgv_server_config {
     const char *record_dir;   /* if set, each context's command stream is
                                  written to DIR/context-N.wgv (fuzzing seeds) */
     bool verbose;
+    /* Isolated mode (docs/isolation.md): each guest is served by a worker
+     * process forked after accept; a crash or a hang costs that guest only. */
+    bool isolate;
+    bool seccomp;             /* isolate: confine workers with a system-call allowlist */
+    bool seccomp_log;         /* isolate: log, do not kill, calls outside it (porting aid) */
+    const char *user;         /* isolate, as root: workers run as this user; NULL: "nobody" */
+    unsigned watchdog_s;      /* isolate: kill a worker whose GPU work makes no
+                                 progress for this many seconds; 0: never */
 };
 
 struct wgv_server;
 
 /* Loads the backend and listens; NULL with a reason in err. */
 struct wgv_server *wgv_server_create(const struct wgv_server_config *config, char *err, size_t errlen);
-/* Serves until wgv_server_stop (or max_connections guests have left). */
+/* Serves until wgv_server_stop (or max_connections guests have left). In
+ * isolated mode, must be called from a process with no other threads (it
+ * forks). */
 int wgv_server_run(struct wgv_server *server);
 /* Asks wgv_server_run to return; safe from a signal handler or another thread. */
 void wgv_server_stop(struct wgv_server *server);

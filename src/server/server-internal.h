@@ -1,0 +1,80 @@
+/* What server.c (the listener, thread mode, the serving loop) and isolate.c
+ * (worker processes, docs/isolation.md) share. Private to src/server. */
+#ifndef WGV_SERVER_INTERNAL_H
+#define WGV_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "server.h"
+
+/* A worker's health, in one page shared with the parent (created before the
+ * fork). The worker writes, the parent only reads; a worker that lies about
+ * itself can only fool its own watchdog. */
+struct wgv_worker_status {
+    /* Odd while the worker is inside a backend call (running commands,
+     * polling for callbacks, creating or destroying the context); bumped on
+     * every entry and exit, so a stuck call leaves it odd and unchanged. */
+    _Atomic uint64_t calls;
+    /* Bumped whenever the backend delivered callbacks (a poll produced
+     * replies): the GPU finished something. */
+    _Atomic uint64_t progress;
+    /* Callbacks the backend still owes (wgv_context_poll's answer). */
+    _Atomic uint32_t pending;
+};
+
+/* Who isolated workers become (resolved once, in the parent, at start). */
+struct wgv_identity {
+    bool drop;        /* switch to uid/gid after the context exists */
+    uid_t uid;
+    gid_t gid;
+    int ngroups;      /* supplementary groups: the GPU device nodes' */
+    gid_t groups[16];
+};
+
+struct wgv_worker;
+
+struct wgv_server {
+    struct wgv_server_config config;
+    struct wgv_host *host;
+    int listen_fd;
+    atomic_bool stop;
+    uint32_t next_id;
+    /* Thread mode. */
+    pthread_mutex_t lock;
+    struct wgv_connection *connections;
+    /* Isolated mode (isolate.c). */
+    struct wgv_worker *workers;
+    struct wgv_identity identity;
+};
+
+/* Logs only with --verbose. */
+void wgv_server_log(struct wgv_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs always. */
+void wgv_server_warn(struct wgv_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* What the serving loop reports to, and asks of, its process. */
+struct wgv_serve_hooks {
+    /* Isolated workers: the page the watchdog reads; NULL in thread mode. */
+    struct wgv_worker_status *status;
+    /* Called once the context exists, before the first command runs
+     * (privileges, seccomp); false ends the connection with `why`. */
+    bool (*confine)(struct wgv_server *s, uint32_t id, char *why, size_t whylen);
+};
+
+/* Serves one guest on an accepted socket until it leaves, its context is
+ * lost or the server stops: handshake, context, rings. Closes the socket. */
+void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct wgv_serve_hooks *hooks);
+
+/* isolate.c: resolves the identity workers take (called by wgv_server_create
+ * when config.isolate is set); false with a reason in err. */
+bool wgv_isolate_prepare(struct wgv_server *s, char *err, size_t errlen);
+/* isolate.c: the accept loop of isolated mode (wgv_server_run). */
+int wgv_isolate_run(struct wgv_server *s);
+/* isolate.c: ends every worker still running (SIGTERM, then SIGKILL). */
+void wgv_isolate_stop_all(struct wgv_server *s);
+
+#endif

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# wgv-server --isolate: a worker process per guest (docs/isolation.md).
+# Usage: isolate-test.sh BUILD_DIR
+set -u
+build=$1
+server=$build/src/server/wgv-server
+guest=$build/tests/wire/isolate-guest
+native=$build/tests/parity/compute_storage-native
+wire=$build/tests/parity/compute_storage-wire
+tmp=$(mktemp -d /tmp/wgv-isolate-test.XXXXXX)
+trap 'kill -9 $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+export XDG_RUNTIME_DIR=$tmp
+# In a sanitizer build, the guests that lose their host on purpose exit
+# without releasing their objects: that is not what is tested here.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+passed=0 failed=0
+ok() { echo "ok   $1${2:+ ($2)}"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+n=0
+# start NAME [SERVER OPTIONS]: a fresh isolated server; sets sock, log, spid.
+start() {
+  n=$((n + 1))
+  sock=$tmp/s$n.sock log=$tmp/server-$1.log
+  "$server" --socket "$sock" --isolate --verbose "${@:2}" 2>"$log" &
+  spid=$!
+  for _ in $(seq 1 200); do [ -S "$sock" ] && return 0; sleep 0.05; done
+  return 1
+}
+stop() { kill -TERM "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; }
+# wait_line FILE PATTERN [SECONDS]
+wait_line() {
+  for _ in $(seq 1 $((${3:-20} * 20))); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+# worker_pid CONTEXT: the pid the server logged for that context's worker.
+worker_pid() {
+  wait_line "$log" "context $1: worker pid " && grep -m1 "context $1: worker pid " "$log" | awk '{print $NF}'
+}
+# field PID NAME: a line of /proc/PID/status, without its name.
+field() { awk -v f="$2:" '$1 == f { $1 = ""; print substr($0, 2) }' "/proc/$1/status" 2>/dev/null; }
+# idle_guest NAME SECONDS: a guest that connects, then waits; sets gpid.
+idle_guest() {
+  WGV_SERVER=$sock timeout 120 "$guest" idle "$2" >"$tmp/$1.out" 2>"$tmp/$1.err" &
+  gpid=$!
+  wait_line "$tmp/$1.out" ready 30
+}
+
+"$native" >"$tmp/native.out" 2>/dev/null
+
+# 1. Guests served by workers get the native results, several at once.
+if start results; then
+  pids=()
+  for i in 1 2 3 4; do
+    WGV_SERVER=$sock timeout 120 "$wire" >"$tmp/wire.$i.out" 2>"$tmp/wire.$i.err" &
+    pids+=($!)
+  done
+  allok=1
+  for i in 1 2 3 4; do
+    wait "${pids[$((i - 1))]}" || allok=0
+    cmp -s "$tmp/native.out" "$tmp/wire.$i.out" || allok=0
+  done
+  workers=$(grep -c "worker pid" "$log")
+  if [ $allok = 1 ] && [ "$workers" = 4 ] && kill -0 $spid 2>/dev/null; then
+    ok isolated_guests_get_the_native_results
+  else
+    bad isolated_guests_get_the_native_results "results ok: $allok, workers: $workers"
+  fi
+  stop
+else
+  bad isolated_guests_get_the_native_results "server did not start"
+fi
+
+# 2. A worker is confined before it runs the guest's first command: seccomp
+#    filter mode, no_new_privs, and (as root) nobody's uid; it holds its own
+#    connection and no other socket (not the listener); the parent holds no
+#    guest's socket; and the adapter the guest asks for afterwards works.
+if start confined && idle_guest confined 3; then
+  wpid=$(worker_pid 1)
+  sc=$(field "$wpid" Seccomp) nnp=$(field "$wpid" NoNewPrivs)
+  socks=$(ls -l "/proc/$wpid/fd" 2>/dev/null | grep -c 'socket:')
+  psocks=$(ls -l "/proc/$spid/fd" 2>/dev/null | grep -c 'socket:')
+  if [ "$sc" = 2 ] && [ "$nnp" = 1 ]; then
+    ok worker_runs_under_seccomp_with_no_new_privs
+  else
+    bad worker_runs_under_seccomp_with_no_new_privs "Seccomp: '$sc', NoNewPrivs: '$nnp' (pid '$wpid')"
+  fi
+  if [ "$socks" = 1 ] && [ "$psocks" = 1 ]; then
+    ok worker_holds_only_its_own_socket
+  else
+    bad worker_holds_only_its_own_socket "worker sockets: $socks, parent sockets: $psocks"
+  fi
+  if [ "$(id -u)" = 0 ]; then
+    nobody=$(id -u nobody 2>/dev/null)
+    uids=$(field "$wpid" Uid) gids=$(field "$wpid" Gid) groups=$(field "$wpid" Groups)
+    want="$nobody $nobody $nobody $nobody"
+    if [ -n "$nobody" ] && [ "$uids" = "$want" ] && [ "${gids%% *}" != 0 ] &&
+       ! echo " $groups " | grep -q ' 0 '; then
+      ok worker_runs_as_nobody_when_root
+    else
+      bad worker_runs_as_nobody_when_root "Uid: '$uids', Gid: '$gids', Groups: '$groups'"
+    fi
+  else
+    ok worker_runs_as_nobody_when_root "skipped: not root"
+  fi
+  wait $gpid
+  grc=$?
+  if [ $grc = 0 ]; then ok adapter_and_device_work_after_the_privilege_drop
+  else bad adapter_and_device_work_after_the_privilege_drop "guest exit $grc: $(cat "$tmp/confined.out" "$tmp/confined.err" | head -c 300)"; fi
+  stop
+else
+  bad worker_runs_under_seccomp_with_no_new_privs "server or guest did not start"
+fi
+
+# 3. SIGKILL of one worker ends its guest only: the guest notices, the other
+#    guest finishes with the right results, the server logs it and goes on.
+if start sigkill && idle_guest a 3; then
+  apid=$gpid
+  idle_guest b 3
+  bpid=$gpid
+  wa=$(worker_pid 1)
+  kill -KILL "$wa"
+  wait $apid; arc=$?
+  wait $bpid; brc=$?
+  if [ $arc = 3 ] && [ $brc = 0 ] && kill -0 $spid 2>/dev/null &&
+     wait_line "$log" "context 1: worker ended by signal 9" 5 &&
+     WGV_SERVER=$sock timeout 60 "$wire" >"$tmp/after-kill.out" 2>/dev/null &&
+     cmp -s "$tmp/native.out" "$tmp/after-kill.out"; then
+    ok sigkill_of_a_worker_ends_only_its_guest
+  else
+    bad sigkill_of_a_worker_ends_only_its_guest "killed guest exit $arc (want 3), other guest exit $brc (want 0)
+$(tail -5 "$log")"
+  fi
+  stop
+else
+  bad sigkill_of_a_worker_ends_only_its_guest "server or guest did not start"
+fi
+
+# 4. SIGTERM to the server with guests connected: it stops its workers,
+#    removes its socket and exits 0 within seconds; the guests (asleep while
+#    it happens) find their connection gone when they wake.
+if start sigterm && idle_guest t1 6; then
+  g1=$gpid
+  idle_guest t2 6
+  g2=$gpid
+  w1=$(worker_pid 1) w2=$(worker_pid 2)
+  t0=$(date +%s%N)
+  kill -TERM $spid
+  wait $spid; rc=$?
+  ms=$((($(date +%s%N) - t0) / 1000000))
+  left=""
+  for p in $w1 $w2; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+  wait $g1; r1=$?
+  wait $g2; r2=$?
+  if [ $rc = 0 ] && [ ! -e "$sock" ] && [ -z "$left" ] && [ $r1 = 3 ] && [ $r2 = 3 ] &&
+     [ $ms -lt 10000 ]; then
+    ok sigterm_stops_workers_and_server "$ms ms"
+  else
+    bad sigterm_stops_workers_and_server "exit $rc after $ms ms, socket left: $([ -e "$sock" ] && echo yes || echo no), workers left:'$left', guests exit $r1 $r2 (want 3 3)"
+  fi
+else
+  bad sigterm_stops_workers_and_server "server or guest did not start"
+fi
+
+# 5. The GPU watchdog. CPU-ONLY TEST: on lavapipe the endless shader spins
+#    on the CPU, where killing the worker stops it; a real GPU needs its
+#    driver's own timeout as well. The guest's connection must close within
+#    seconds of the watchdog's 3, the server must stay up, and the next guest
+#    must still get correct results.
+if start watchdog --watchdog 3; then
+  t0=$(date +%s)
+  WGV_SERVER=$sock timeout 60 "$guest" hang >"$tmp/hang.out" 2>"$tmp/hang.err"
+  hrc=$?
+  t1=$(date +%s)
+  if [ $hrc = 4 ]; then
+    ok watchdog_ends_an_endless_shader_and_the_server_goes_on "skipped: not a CPU adapter"
+  elif [ $hrc = 3 ] && [ $((t1 - t0)) -le 15 ] && grep -q "context 1: watchdog:" "$log" &&
+     kill -0 $spid 2>/dev/null && WGV_SERVER=$sock timeout 60 "$wire" >"$tmp/after-hang.out" 2>/dev/null &&
+     cmp -s "$tmp/native.out" "$tmp/after-hang.out"; then
+    ok watchdog_ends_an_endless_shader_and_the_server_goes_on "$((t1 - t0)) s"
+  else
+    bad watchdog_ends_an_endless_shader_and_the_server_goes_on "guest exit $hrc (want 3) after $((t1 - t0)) s
+$(tail -5 "$log")"
+  fi
+  stop
+else
+  bad watchdog_ends_an_endless_shader_and_the_server_goes_on "server did not start"
+fi
+
+# 6. --no-seccomp: the worker still sets no_new_privs, without a filter.
+if start noseccomp --no-seccomp && idle_guest ns 1; then
+  wpid=$(worker_pid 1)
+  sc=$(field "$wpid" Seccomp) nnp=$(field "$wpid" NoNewPrivs)
+  wait $gpid; grc=$?
+  if [ "$sc" = 0 ] && [ "$nnp" = 1 ] && [ $grc = 0 ]; then ok no_seccomp_leaves_workers_unfiltered
+  else bad no_seccomp_leaves_workers_unfiltered "Seccomp: '$sc', NoNewPrivs: '$nnp', guest exit $grc"; fi
+  stop
+else
+  bad no_seccomp_leaves_workers_unfiltered "server or guest did not start"
+fi
+
+# 7. --user naming nobody known: a log line, and the guests are still served.
+if start nouser --user wgv-no-such-user; then
+  WGV_SERVER=$sock timeout 60 "$wire" >"$tmp/nouser.out" 2>/dev/null
+  if { [ "$(id -u)" != 0 ] || grep -q "user wgv-no-such-user does not exist" "$log"; } &&
+     cmp -s "$tmp/native.out" "$tmp/nouser.out"; then
+    ok an_unknown_user_is_logged_and_skipped
+  else
+    bad an_unknown_user_is_logged_and_skipped "$(head -3 "$log")"
+  fi
+  stop
+else
+  bad an_unknown_user_is_logged_and_skipped "server did not start"
+fi
+
+# 8. Worker options without isolation are refused.
+"$server" --socket "$tmp/x.sock" --no-isolate --watchdog 3 2>"$tmp/opt.err"
+rc=$?
+if [ $rc = 2 ] && grep -q -- "--watchdog applies to isolated workers" "$tmp/opt.err"; then
+  ok worker_options_need_isolate
+else
+  bad worker_options_need_isolate "exit $rc: $(cat "$tmp/opt.err")"
+fi
+
+echo "isolate: $passed passed, $failed failed"
+[ $failed -eq 0 ]
