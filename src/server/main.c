@@ -29,6 +29,9 @@ static void usage(FILE *f)
             "  --null         give every guest Dawn's Null backend (validates, draws nothing)\n"
             "  --once         exit after the first guest leaves\n"
             "  --record DIR   write each guest's command stream to DIR (fuzzing seeds)\n"
+            "  --max-memory MIB   memory of buffers, textures and objects per guest (default 4096)\n"
+            "  --max-objects N    objects alive per guest (default 1048576)\n"
+            "  --max-shader-kib K source of one shader module (default 16384)\n"
             "  --verbose      log connections and contexts\n"
             "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s\n"
             "  --no-isolate   serve each guest in a thread of this process%s\n"
@@ -71,6 +74,12 @@ int main(int argc, char **argv)
             cfg.force_backend = 1;
         else if (!strcmp(argv[i], "--once"))
             cfg.max_connections = 1;
+        else if (!strcmp(argv[i], "--max-memory") && i + 1 < argc)
+            cfg.policy.max_memory = strtoull(argv[++i], NULL, 10) << 20;
+        else if (!strcmp(argv[i], "--max-objects") && i + 1 < argc)
+            cfg.policy.max_objects = (uint32_t)strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--max-shader-kib") && i + 1 < argc)
+            cfg.policy.max_shader_bytes = strtoull(argv[++i], NULL, 10) << 10;
         else if (!strcmp(argv[i], "--record") && i + 1 < argc)
             cfg.record_dir = argv[++i];
         else if (!strcmp(argv[i], "--verbose"))

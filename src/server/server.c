@@ -85,6 +85,7 @@ struct wgv_server *wgv_server_create(const struct wgv_server_config *config, cha
     struct wgv_host_config hc = {
         .backend_path = config->backend_path,
         .force_backend = config->force_backend,
+        .policy = config->policy,
         .log = host_log,
         .user = s,
     };
