@@ -685,9 +685,8 @@ static uint64_t object_cost(unsigned type)
 }
 
 /* The object type of the i-th object a command creates. */
-static unsigned claim_type(struct wgv_context *ctx, unsigned shape, unsigned i)
+static unsigned claim_type(unsigned shape, unsigned i)
 {
-    (void)ctx;
     const struct wgv_shape *s = &wgv_host_abi.shapes[shape];
     unsigned n = 0;
     for (uint16_t m = 0; m < s->member_count; m++)
@@ -800,7 +799,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
      * must hit the quota too. */
     uint64_t cost = 0;
     for (unsigned i = 0; i < ctx->cmd_claims; i++)
-        cost += object_cost(claim_type(ctx, shape, i));
+        cost += object_cost(claim_type(shape, i));
     bool ran = false;
     char msg[192];
     if (ctx->cmd_over_quota) {
@@ -824,7 +823,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
         struct wgv_slot *c = ctx->cmd_claim[i];
         c->device = device;
         if (ran)
-            c->bytes += object_cost(claim_type(ctx, shape, i));
+            c->bytes += object_cost(claim_type(shape, i));
         if (c->state == WGV_SLOT_RESERVED)
             c->state = WGV_SLOT_ERROR;
     }
