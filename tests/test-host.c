@@ -371,11 +371,13 @@ static void test_quotas_give_webgpu_errors_not_violations(void)
     for (uint32_t i = 4; i <= 9; i++)
         release(&c, WGV_OBJ_Buffer, H(i, 1));
     CHECK(wgv_context_live_objects(c.ctx) == 3);
-    /* Shader source: 65 bytes of WGSL against a 64-byte limit. */
+    /* Shader source: more than the 64-byte limit. */
     c.len = 0;
+    static const char source[] =
+        "@compute @workgroup_size(1) fn main() { let x = 1u + 2u + 3u + 4u; }";
+    CHECK(sizeof(source) - 1 > 64);
     WGPUShaderSourceWGSL wgsl = WGPU_SHADER_SOURCE_WGSL_INIT;
-    wgsl.code = (WGPUStringView){"@compute @workgroup_size(1) fn main() { let x = 1u + 2u + 3u; }",
-                                 65};
+    wgsl.code = (WGPUStringView){source, sizeof(source) - 1};
     WGPUShaderModuleDescriptor md = WGPU_SHADER_MODULE_DESCRIPTOR_INIT;
     md.nextInChain = &wgsl.chain;
     struct wgv_ga_wgpuDeviceCreateShaderModule sm = {OBJ(WGPUDevice, 1), &md,
