@@ -229,6 +229,22 @@ void wgv_client_unref(struct wgv_client *c)
     free(c);
 }
 
+/* Records a bulk range the host may still read until the command stream
+ * has been consumed past `until`; false if the list cannot grow. */
+static bool staged_push(struct wgv_bulk *b, uint64_t offset, uint64_t size, uint64_t until)
+{
+    if (b->staged_len == b->staged_cap) {
+        size_t cap = b->staged_cap ? b->staged_cap * 2 : 16;
+        struct wgv_staged *s = realloc(b->staged, cap * sizeof(*s));
+        if (!s)
+            return false;
+        b->staged = s;
+        b->staged_cap = cap;
+    }
+    b->staged[b->staged_len++] = (struct wgv_staged){offset, size, until};
+    return true;
+}
+
 static void reclaim_staging(struct wgv_client *c)
 {
     struct wgv_bulk *b = &c->bulk;
@@ -262,20 +278,13 @@ bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uin
         if (!wgv_bulk_alloc(b, size, offset))
             return false;
     }
-    if (b->staged_len == b->staged_cap) {
-        size_t cap = b->staged_cap ? b->staged_cap * 2 : 16;
-        struct wgv_staged *s = realloc(b->staged, cap * sizeof(*s));
-        if (!s) {
-            wgv_bulk_release(b, *offset, size);
-            return false;
-        }
-        b->staged = s;
-        b->staged_cap = cap;
-    }
     memcpy(c->t->bulk + *offset, data, size);
     /* Freed once the host has consumed the command that names it; where
      * that command ends is known once it is sent (until 0 = not yet). */
-    b->staged[b->staged_len++] = (struct wgv_staged){*offset, size, 0};
+    if (!staged_push(b, *offset, size, 0)) {
+        wgv_bulk_release(b, *offset, size);
+        return false;
+    }
     return true;
 }
 
@@ -385,17 +394,9 @@ void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o)
 
 void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t size)
 {
-    struct wgv_bulk *b = &c->bulk;
-    if (b->staged_len == b->staged_cap) {
-        size_t cap = b->staged_cap ? b->staged_cap * 2 : 16;
-        struct wgv_staged *s = realloc(b->staged, cap * sizeof(*s));
-        if (!s)
-            return; /* the range leaks rather than being reused too early */
-        b->staged = s;
-        b->staged_cap = cap;
-    }
-    /* Called after the command that ends the range's use was sent. */
-    b->staged[b->staged_len++] = (struct wgv_staged){offset, size, c->t->produced(c->t)};
+    /* Called after the command that ends the range's use was sent. If the
+     * list cannot grow, the range leaks rather than being reused too early. */
+    staged_push(&c->bulk, offset, size, c->t->produced(c->t));
 }
 
 void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *args)
