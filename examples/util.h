@@ -109,11 +109,12 @@ static inline void ex_on_error(WGPUDevice const *device, WGPUErrorType type, WGP
             message.data ? message.data : "");
 }
 
-/* Instance, default adapter, device and queue; 0 on failure (reported). */
-static inline int gpu_init(struct gpu *g)
+/* Instance (from `desc`, which may be NULL), default adapter, device and
+ * queue; 0 on failure (reported). */
+static inline int gpu_init_with(struct gpu *g, const WGPUInstanceDescriptor *desc)
 {
     memset(g, 0, sizeof *g);
-    g->instance = wgpuCreateInstance(NULL);
+    g->instance = wgpuCreateInstance(desc);
     if (!g->instance) {
         fprintf(stderr, "wgpuCreateInstance failed\n");
         return 0;
@@ -146,6 +147,12 @@ static inline int gpu_init(struct gpu *g)
     g->device = dr.object;
     g->queue = wgpuDeviceGetQueue(g->device);
     return 1;
+}
+
+/* gpu_init_with a default instance. */
+static inline int gpu_init(struct gpu *g)
+{
+    return gpu_init_with(g, NULL);
 }
 
 static inline void gpu_release(struct gpu *g)

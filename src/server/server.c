@@ -20,9 +20,10 @@
 #include "wgv-wire-ids.h"
 
 /* How often a context with callbacks owed asks the backend for them: from
- * every 20 us (round trips stay short) up to every 1 ms while nothing
- * finishes. */
-#define WGV_POLL_MIN_NS (20 * 1000)
+ * every 2 us, doubling up to every 1 ms while nothing finishes. A callback
+ * is so seen at most about as late again as it took (round trips stay
+ * short), and a long GPU job costs about one poll a millisecond. */
+#define WGV_POLL_MIN_NS (2 * 1000)
 #define WGV_POLL_MAX_NS (1000 * 1000)
 
 struct wgv_connection {

@@ -1,0 +1,603 @@
+/* The seven cases of wgv-bench; see cases.h. Each case keeps the objects it
+ * set up for one size until another case or size runs, so repetitions time
+ * the work alone. */
+#include <math.h>
+
+#include "cases.h"
+#include "util.h"
+
+/* The one case whose objects are cached. */
+struct bench_cache {
+    char name[16];
+    uint64_t size;
+    WGPUBuffer buf[4];
+    WGPUBindGroupLayout layout;
+    WGPUBindGroup group;
+    WGPUComputePipeline compute;
+    WGPURenderPipeline render;
+    WGPUTexture target;
+    WGPUTextureView view;
+    void *host; /* host memory of uploads and readbacks */
+};
+
+struct bench_state {
+    struct gpu g;
+    struct bench_cache c;
+};
+
+/* -------------------------------------------------------------- shaders */
+
+static const char *matmul_wgsl =
+    "struct Dims { n : u32 }\n"
+    "@group(0) @binding(0) var<storage, read> a : array<f32>;\n"
+    "@group(0) @binding(1) var<storage, read> b : array<f32>;\n"
+    "@group(0) @binding(2) var<storage, read_write> c : array<f32>;\n"
+    "@group(0) @binding(3) var<uniform> dims : Dims;\n"
+    "const T : u32 = 32u;\n"
+    "const H : u32 = 16u;\n"
+    "var<workgroup> ta : array<array<f32, 32>, 32>;\n"
+    "var<workgroup> tb : array<array<f32, 32>, 32>;\n"
+    "@compute @workgroup_size(16, 16)\n"
+    "fn main(@builtin(local_invocation_id) l : vec3u, @builtin(workgroup_id) w : vec3u) {\n"
+    "  let n = dims.n;\n"
+    "  let row0 = w.y * T;\n"
+    "  let col0 = w.x * T;\n"
+    "  var c00 = 0.0; var c01 = 0.0; var c10 = 0.0; var c11 = 0.0;\n"
+    "  for (var t = 0u; t < n; t += T) {\n"
+    "    for (var i = 0u; i < 2u; i++) {\n"
+    "      for (var j = 0u; j < 2u; j++) {\n"
+    "        let r = l.y + i * H;\n"
+    "        let k = l.x + j * H;\n"
+    "        var va = 0.0;\n"
+    "        if (row0 + r < n && t + k < n) { va = a[(row0 + r) * n + t + k]; }\n"
+    "        ta[r][k] = va;\n"
+    "        var vb = 0.0;\n"
+    "        if (t + r < n && col0 + k < n) { vb = b[(t + r) * n + col0 + k]; }\n"
+    "        tb[r][k] = vb;\n"
+    "      }\n"
+    "    }\n"
+    "    workgroupBarrier();\n"
+    "    for (var k = 0u; k < T; k++) {\n"
+    "      let a0 = ta[l.y][k]; let a1 = ta[l.y + H][k];\n"
+    "      let b0 = tb[k][l.x]; let b1 = tb[k][l.x + H];\n"
+    "      c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01);\n"
+    "      c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11);\n"
+    "    }\n"
+    "    workgroupBarrier();\n"
+    "  }\n"
+    "  let r0 = row0 + l.y; let r1 = r0 + H;\n"
+    "  let k0 = col0 + l.x; let k1 = k0 + H;\n"
+    "  if (r0 < n && k0 < n) { c[r0 * n + k0] = c00; }\n"
+    "  if (r0 < n && k1 < n) { c[r0 * n + k1] = c01; }\n"
+    "  if (r1 < n && k0 < n) { c[r1 * n + k0] = c10; }\n"
+    "  if (r1 < n && k1 < n) { c[r1 * n + k1] = c11; }\n"
+    "}\n";
+
+/* One invocation bumps a counter: the smallest dispatch with an effect. */
+static const char *tiny_wgsl =
+    "@group(0) @binding(0) var<storage, read_write> counter : array<atomic<u32>>;\n"
+    "@compute @workgroup_size(1)\n"
+    "fn main() { atomicAdd(&counter[0], 1u); }\n";
+
+/* A small triangle at the centre, in a flat colour. */
+static const char *draw_wgsl =
+    "@vertex fn vs(@builtin(vertex_index) i : u32) -> @builtin(position) vec4f {\n"
+    "  let p = array(vec2f(-0.05, -0.05), vec2f(0.05, -0.05), vec2f(0.0, 0.05));\n"
+    "  return vec4f(p[i], 0.0, 1.0);\n"
+    "}\n"
+    "@fragment fn fs() -> @location(0) vec4f { return vec4f(0.2, 0.6, 0.9, 1.0); }\n";
+
+/* ------------------------------------------------------------- helpers */
+
+/* Blocks in wgpuInstanceWaitAny until `f` completes: the way to wait that
+ * costs no polling on either side. 1 on success. */
+static int wait_future(struct gpu *g, WGPUFuture f)
+{
+    WGPUFutureWaitInfo w = {.future = f};
+    return wgpuInstanceWaitAny(g->instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success && w.completed;
+}
+
+static void on_work_done(WGPUQueueWorkDoneStatus status, WGPUStringView message, void *u1, void *u2)
+{
+    (void)message; (void)u2;
+    *(int *)u1 = status == WGPUQueueWorkDoneStatus_Success;
+}
+
+/* Waits until everything submitted so far has run; 1 on success. */
+static int work_done(struct gpu *g)
+{
+    int ok = 0;
+    WGPUQueueWorkDoneCallbackInfo ci = {.mode = WGPUCallbackMode_WaitAnyOnly,
+                                        .callback = on_work_done, .userdata1 = &ok};
+    return wait_future(g, wgpuQueueOnSubmittedWorkDone(g->queue, ci)) && ok;
+}
+
+static void on_mapped(WGPUMapAsyncStatus status, WGPUStringView message, void *u1, void *u2)
+{
+    (void)message; (void)u2;
+    *(int *)u1 = status == WGPUMapAsyncStatus_Success;
+}
+
+/* Maps [0, size) of `b` for reading and waits; 1 on success. */
+static int map_for_read(struct gpu *g, WGPUBuffer b, size_t size)
+{
+    int ok = 0;
+    WGPUBufferMapCallbackInfo ci = {.mode = WGPUCallbackMode_WaitAnyOnly, .callback = on_mapped,
+                                    .userdata1 = &ok};
+    return wait_future(g, wgpuBufferMapAsync(b, WGPUMapMode_Read, 0, size, ci)) && ok;
+}
+
+static void cache_release(struct bench_cache *c)
+{
+    for (int i = 0; i < 4; i++)
+        if (c->buf[i])
+            wgpuBufferRelease(c->buf[i]);
+    if (c->group) wgpuBindGroupRelease(c->group);
+    if (c->layout) wgpuBindGroupLayoutRelease(c->layout);
+    if (c->compute) wgpuComputePipelineRelease(c->compute);
+    if (c->render) wgpuRenderPipelineRelease(c->render);
+    if (c->view) wgpuTextureViewRelease(c->view);
+    if (c->target) {
+        wgpuTextureDestroy(c->target);
+        wgpuTextureRelease(c->target);
+    }
+    free(c->host);
+    memset(c, 0, sizeof *c);
+}
+
+static WGPUBuffer make_buffer(struct gpu *g, WGPUBufferUsage usage, uint64_t size)
+{
+    WGPUBufferDescriptor d = {.usage = usage, .size = size};
+    return wgpuDeviceCreateBuffer(g->device, &d);
+}
+
+static WGPUComputePipeline make_compute(struct gpu *g, const char *wgsl)
+{
+    WGPUShaderModule m = make_shader(g, wgsl);
+    WGPUComputePipelineDescriptor pd = {.compute = {.module = m, .entryPoint = sv("main")}};
+    WGPUComputePipeline p = wgpuDeviceCreateComputePipeline(g->device, &pd);
+    wgpuShaderModuleRelease(m);
+    return p;
+}
+
+/* A bind group of `count` whole buffers at bindings 0.. for layout 0 of p. */
+static void bind_buffers(struct gpu *g, struct bench_cache *c, int count)
+{
+    c->layout = wgpuComputePipelineGetBindGroupLayout(c->compute, 0);
+    WGPUBindGroupEntry e[4];
+    memset(e, 0, sizeof e);
+    for (int i = 0; i < count; i++) {
+        e[i].binding = (uint32_t)i;
+        e[i].buffer = c->buf[i];
+        e[i].size = WGPU_WHOLE_SIZE;
+    }
+    WGPUBindGroupDescriptor d = {.layout = c->layout, .entryCount = (size_t)count, .entries = e};
+    c->group = wgpuDeviceCreateBindGroup(g->device, &d);
+}
+
+static void submit(struct gpu *g, WGPUCommandEncoder enc)
+{
+    WGPUCommandBuffer cb = wgpuCommandEncoderFinish(enc, NULL);
+    wgpuQueueSubmit(g->queue, 1, &cb);
+    wgpuCommandBufferRelease(cb);
+    wgpuCommandEncoderRelease(enc);
+}
+
+/* One compute pass of `dispatches` dispatches of (x, y, 1) workgroups. */
+static void encode_dispatches(struct gpu *g, struct bench_cache *c, uint64_t dispatches, uint32_t x,
+                              uint32_t y)
+{
+    WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(g->device, NULL);
+    WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, NULL);
+    wgpuComputePassEncoderSetPipeline(pass, c->compute);
+    wgpuComputePassEncoderSetBindGroup(pass, 0, c->group, 0, NULL);
+    for (uint64_t i = 0; i < dispatches; i++)
+        wgpuComputePassEncoderDispatchWorkgroups(pass, x, y, 1);
+    wgpuComputePassEncoderEnd(pass);
+    wgpuComputePassEncoderRelease(pass);
+    submit(g, enc);
+}
+
+/* Host memory filled with a pattern and touched, so page faults are not
+ * timed. */
+static void *host_memory(uint64_t size)
+{
+    uint8_t *p = malloc(size ? size : 1);
+    if (p)
+        for (uint64_t i = 0; i < size; i++)
+            p[i] = (uint8_t)(i * 131 + 7);
+    return p;
+}
+
+/* ---------------------------------------------------------------- cases */
+
+/* Each case has a setup (objects for one size, untimed) and a run of
+ * `iters` repetitions (timed); run returns the work done, or -1. */
+struct bench_case {
+    const char *name;
+    int (*setup)(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen);
+    double (*run)(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters);
+};
+
+static int matmul_setup(struct gpu *g, struct bench_cache *c, uint64_t n, char *err, size_t errlen)
+{
+    uint64_t bytes = n * n * 4;
+    WGPULimits lim = {0};
+    if (n == 0 || n > 16384 ||
+        (wgpuDeviceGetLimits(g->device, &lim) == WGPUStatus_Success &&
+         (bytes > lim.maxStorageBufferBindingSize || bytes > lim.maxBufferSize))) {
+        snprintf(err, errlen, "matmul n=%llu does not fit this device", (unsigned long long)n);
+        return -1;
+    }
+    c->buf[0] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, bytes);
+    c->buf[1] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, bytes);
+    c->buf[2] = make_buffer(g, WGPUBufferUsage_Storage, bytes);
+    c->buf[3] = make_buffer(g, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst, 16);
+    float *m = malloc(bytes);
+    if (!m) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (uint64_t i = 0; i < n * n; i++)
+        m[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
+    wgpuQueueWriteBuffer(g->queue, c->buf[0], 0, m, bytes);
+    wgpuQueueWriteBuffer(g->queue, c->buf[1], 0, m, bytes);
+    free(m);
+    uint32_t dims[4] = {(uint32_t)n, 0, 0, 0};
+    wgpuQueueWriteBuffer(g->queue, c->buf[3], 0, dims, sizeof dims);
+    c->compute = make_compute(g, matmul_wgsl);
+    bind_buffers(g, c, 4);
+    return 0;
+}
+
+static double matmul_run(struct gpu *g, struct bench_cache *c, uint64_t n, uint64_t iters)
+{
+    uint32_t groups = (uint32_t)((n + 31) / 32);
+    /* One command buffer per multiply, as an inference loop submits. */
+    for (uint64_t k = 0; k < iters; k++)
+        encode_dispatches(g, c, 1, groups, groups);
+    if (!work_done(g))
+        return -1;
+    return 2.0 * (double)n * (double)n * (double)n * (double)iters;
+}
+
+static int tiny_setup(struct gpu *g, struct bench_cache *c)
+{
+    c->buf[0] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc, 256);
+    c->compute = make_compute(g, tiny_wgsl);
+    bind_buffers(g, c, 1);
+    return 0;
+}
+
+static int storm_setup(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen)
+{
+    if (size == 0) {
+        snprintf(err, errlen, "storm: size is dispatches per command buffer, at least 1");
+        return -1;
+    }
+    return tiny_setup(g, c);
+}
+
+/* iters command buffers of `size` dispatches each. */
+static double storm_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
+{
+    for (uint64_t k = 0; k < iters; k++)
+        encode_dispatches(g, c, size, 1, 1);
+    if (!work_done(g))
+        return -1;
+    return (double)size * (double)iters;
+}
+
+static int roundtrip_setup(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen)
+{
+    if (size != 0 && size != 4) {
+        snprintf(err, errlen, "roundtrip: size is 0 (empty submit) or 4 (a 4-byte read)");
+        return -1;
+    }
+    tiny_setup(g, c);
+    c->buf[1] = make_buffer(g, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, 256);
+    return 0;
+}
+
+/* size 0: empty submit + onSubmittedWorkDone; size 4: a dispatch, a copy
+ * into a MapRead buffer, mapAsync and the read of 4 bytes. */
+static double roundtrip_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
+{
+    uint32_t last = 0;
+    for (uint64_t k = 0; k < iters; k++) {
+        if (size == 0) {
+            wgpuQueueSubmit(g->queue, 0, NULL);
+            if (!work_done(g))
+                return -1;
+            continue;
+        }
+        WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(g->device, NULL);
+        WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, NULL);
+        wgpuComputePassEncoderSetPipeline(pass, c->compute);
+        wgpuComputePassEncoderSetBindGroup(pass, 0, c->group, 0, NULL);
+        wgpuComputePassEncoderDispatchWorkgroups(pass, 1, 1, 1);
+        wgpuComputePassEncoderEnd(pass);
+        wgpuComputePassEncoderRelease(pass);
+        wgpuCommandEncoderCopyBufferToBuffer(enc, c->buf[0], 0, c->buf[1], 0, 4);
+        submit(g, enc);
+        if (!map_for_read(g, c->buf[1], 4))
+            return -1;
+        const uint32_t *v = wgpuBufferGetConstMappedRange(c->buf[1], 0, 4);
+        uint32_t now = v ? *v : 0;
+        wgpuBufferUnmap(c->buf[1]);
+        if (!v || now <= last)
+            return -1; /* the counter must have moved */
+        last = now;
+    }
+    return (double)iters;
+}
+
+static int upload_setup(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen)
+{
+    if (size == 0 || size % 4) {
+        snprintf(err, errlen, "upload: size must be a positive multiple of 4");
+        return -1;
+    }
+    c->buf[0] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, size);
+    c->host = host_memory(size);
+    if (!c->host) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Each repetition: writeBuffer, an empty submit, onSubmittedWorkDone. */
+static double upload_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
+{
+    for (uint64_t k = 0; k < iters; k++) {
+        wgpuQueueWriteBuffer(g->queue, c->buf[0], 0, c->host, size);
+        wgpuQueueSubmit(g->queue, 0, NULL);
+        if (!work_done(g))
+            return -1;
+    }
+    return (double)size * (double)iters;
+}
+
+static int readback_setup(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen)
+{
+    if (size == 0 || size % 4) {
+        snprintf(err, errlen, "readback: size must be a positive multiple of 4");
+        return -1;
+    }
+    c->buf[0] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc | WGPUBufferUsage_CopyDst,
+                            size);
+    c->buf[1] = make_buffer(g, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, size);
+    c->host = host_memory(size);
+    if (!c->host) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    wgpuQueueWriteBuffer(g->queue, c->buf[0], 0, c->host, size);
+    memset(c->host, 0, size);
+    return 0;
+}
+
+/* Each repetition: a copy into the MapRead buffer, mapAsync, and every
+ * byte copied out of the mapped range. */
+static double readback_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
+{
+    for (uint64_t k = 0; k < iters; k++) {
+        WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(g->device, NULL);
+        wgpuCommandEncoderCopyBufferToBuffer(enc, c->buf[0], 0, c->buf[1], 0, size);
+        submit(g, enc);
+        if (!map_for_read(g, c->buf[1], size))
+            return -1;
+        const void *p = wgpuBufferGetConstMappedRange(c->buf[1], 0, size);
+        if (!p)
+            return -1;
+        memcpy(c->host, p, size);
+        wgpuBufferUnmap(c->buf[1]);
+    }
+    /* The pattern written at setup: byte i is i * 131 + 7. */
+    const uint8_t *h = c->host;
+    if (h[size - 1] != (uint8_t)((size - 1) * 131 + 7))
+        return -1;
+    return (double)size * (double)iters;
+}
+
+static int churn_setup(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen)
+{
+    if (size == 0 || size > 100000) {
+        snprintf(err, errlen, "churn: size is objects of each kind per batch, 1 to 100000");
+        return -1;
+    }
+    tiny_setup(g, c);
+    c->host = calloc(size, 3 * sizeof(void *));
+    if (!c->host) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Each repetition: `size` buffers, bind groups and command encoders
+ * created, then released, then a round trip so all of it has happened. */
+static double churn_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
+{
+    WGPUBuffer *bufs = c->host;
+    WGPUBindGroup *groups = (WGPUBindGroup *)(bufs + size);
+    WGPUCommandEncoder *encs = (WGPUCommandEncoder *)(groups + size);
+    for (uint64_t k = 0; k < iters; k++) {
+        for (uint64_t i = 0; i < size; i++) {
+            bufs[i] = make_buffer(g, WGPUBufferUsage_Storage, 256);
+            WGPUBindGroupEntry e = {.binding = 0, .buffer = bufs[i], .size = WGPU_WHOLE_SIZE};
+            WGPUBindGroupDescriptor d = {.layout = c->layout, .entryCount = 1, .entries = &e};
+            groups[i] = wgpuDeviceCreateBindGroup(g->device, &d);
+            encs[i] = wgpuDeviceCreateCommandEncoder(g->device, NULL);
+        }
+        for (uint64_t i = 0; i < size; i++) {
+            wgpuCommandEncoderRelease(encs[i]);
+            wgpuBindGroupRelease(groups[i]);
+            wgpuBufferRelease(bufs[i]);
+        }
+        wgpuQueueSubmit(g->queue, 0, NULL);
+        if (!work_done(g))
+            return -1;
+    }
+    return 3.0 * (double)size * (double)iters;
+}
+
+static int render_setup(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen)
+{
+    if (size == 0 || size > 1000000) {
+        snprintf(err, errlen, "render: size is draws per pass, 1 to 1000000");
+        return -1;
+    }
+    WGPUShaderModule m = make_shader(g, draw_wgsl);
+    WGPUColorTargetState target = {.format = WGPUTextureFormat_RGBA8Unorm, .writeMask = WGPUColorWriteMask_All};
+    WGPUFragmentState fs = {.module = m, .entryPoint = sv("fs"), .targetCount = 1, .targets = &target};
+    WGPURenderPipelineDescriptor rpd = {
+        .vertex = {.module = m, .entryPoint = sv("vs")},
+        .primitive = {.topology = WGPUPrimitiveTopology_TriangleList, .frontFace = WGPUFrontFace_CCW,
+                      .cullMode = WGPUCullMode_None},
+        .multisample = {.count = 1, .mask = 0xFFFFFFFFu},
+        .fragment = &fs,
+    };
+    c->render = wgpuDeviceCreateRenderPipeline(g->device, &rpd);
+    wgpuShaderModuleRelease(m);
+    WGPUTextureDescriptor td = {
+        .usage = WGPUTextureUsage_RenderAttachment, .dimension = WGPUTextureDimension_2D,
+        .size = {256, 256, 1}, .format = WGPUTextureFormat_RGBA8Unorm, .mipLevelCount = 1, .sampleCount = 1,
+    };
+    c->target = wgpuDeviceCreateTexture(g->device, &td);
+    c->view = wgpuTextureCreateView(c->target, NULL);
+    return 0;
+}
+
+/* Each repetition: one render pass of `size` draws of a small triangle. */
+static double render_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
+{
+    for (uint64_t k = 0; k < iters; k++) {
+        WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(g->device, NULL);
+        WGPURenderPassColorAttachment ca = {
+            .view = c->view, .depthSlice = WGPU_DEPTH_SLICE_UNDEFINED,
+            .loadOp = WGPULoadOp_Clear, .storeOp = WGPUStoreOp_Store, .clearValue = {0, 0, 0, 1},
+        };
+        WGPURenderPassDescriptor pd = {.colorAttachmentCount = 1, .colorAttachments = &ca};
+        WGPURenderPassEncoder pass = wgpuCommandEncoderBeginRenderPass(enc, &pd);
+        wgpuRenderPassEncoderSetPipeline(pass, c->render);
+        for (uint64_t i = 0; i < size; i++)
+            wgpuRenderPassEncoderDraw(pass, 3, 1, 0, 0);
+        wgpuRenderPassEncoderEnd(pass);
+        wgpuRenderPassEncoderRelease(pass);
+        submit(g, enc);
+    }
+    if (!work_done(g))
+        return -1;
+    return (double)size * (double)iters;
+}
+
+static const struct bench_case cases[] = {
+    {"matmul", matmul_setup, matmul_run},
+    {"storm", storm_setup, storm_run},
+    {"roundtrip", roundtrip_setup, roundtrip_run},
+    {"upload", upload_setup, upload_run},
+    {"readback", readback_setup, readback_run},
+    {"churn", churn_setup, churn_run},
+    {"render", render_setup, render_run},
+};
+
+/* -------------------------------------------------------------- the API */
+
+struct bench_state *bench_state_create(void)
+{
+    struct bench_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    /* Blocking waits with a timeout need the TimedWaitAny instance feature,
+     * which the two headers spell differently. */
+#ifdef WGV_NATIVE
+    WGPUInstanceDescriptor d = {.capabilities = {.timedWaitAnyEnable = 1, .timedWaitAnyMaxCount = 1}};
+#else
+    static const WGPUInstanceFeatureName timed = WGPUInstanceFeatureName_TimedWaitAny;
+    WGPUInstanceDescriptor d = {.requiredFeatureCount = 1, .requiredFeatures = &timed};
+#endif
+    if (!gpu_init_with(&s->g, &d)) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void bench_state_adapter(struct bench_state *s, char *buf, size_t cap)
+{
+    WGPUAdapterInfo info = {0};
+    if (wgpuAdapterGetInfo(s->g.adapter, &info) != WGPUStatus_Success) {
+        snprintf(buf, cap, "unknown adapter");
+        return;
+    }
+    int len = sv_len(info.device);
+    snprintf(buf, cap, "%.*s", len ? len : 7, len ? info.device.data : "unnamed");
+    wgpuAdapterInfoFreeMembers(info);
+}
+
+static int timed(struct bench_state *s, const struct bench_case *bc, uint64_t size, uint64_t iters,
+                 struct bench_result *out)
+{
+    int errors = s->g.errors;
+    double t0 = now_s();
+    double amount = bc->run(&s->g, &s->c, size, iters);
+    double t1 = now_s();
+    if (amount < 0 || s->g.errors != errors)
+        return -1;
+    out->seconds = t1 - t0;
+    out->amount = amount;
+    out->iters = iters;
+    return 0;
+}
+
+int bench_case_run(struct bench_state *s, const char *name, uint64_t size, uint64_t iters,
+                   double budget_s, struct bench_result *out, char *err, size_t errlen)
+{
+    const struct bench_case *bc = NULL;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (!strcmp(cases[i].name, name))
+            bc = &cases[i];
+    if (!bc) {
+        snprintf(err, errlen, "unknown case %s", name);
+        return -1;
+    }
+    if (strcmp(s->c.name, name) || s->c.size != size) {
+        cache_release(&s->c);
+        int errors = s->g.errors;
+        if (bc->setup(&s->g, &s->c, size, err, errlen) < 0 || !work_done(&s->g) ||
+            s->g.errors != errors) {
+            if (!*err)
+                snprintf(err, errlen, "%s: setup failed", name);
+            cache_release(&s->c);
+            return -1;
+        }
+        snprintf(s->c.name, sizeof s->c.name, "%s", name);
+        s->c.size = size;
+    }
+    if (iters == 0) {
+        /* Calibrate: one repetition (warming up too), then as many as fit. */
+        struct bench_result one;
+        if (timed(s, bc, size, 1, &one) < 0) {
+            snprintf(err, errlen, "%s: the calibration run failed", name);
+            return -1;
+        }
+        double n = floor(budget_s / (one.seconds > 1e-7 ? one.seconds : 1e-7));
+        iters = n < 1 ? 1 : n > 1e6 ? 1000000 : (uint64_t)n;
+    }
+    if (timed(s, bc, size, iters, out) < 0) {
+        snprintf(err, errlen, "%s: the run failed (see the errors above)", name);
+        return -1;
+    }
+    return 0;
+}
+
+void bench_state_destroy(struct bench_state *s)
+{
+    if (!s)
+        return;
+    cache_release(&s->c);
+    gpu_release(&s->g);
+    free(s);
+}
