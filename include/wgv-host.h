@@ -117,6 +117,11 @@ int wgv_context_fence(struct wgv_context *ctx, uint32_t ring, uint64_t fence_id)
  * Returns the number of callbacks still pending. */
 int wgv_context_poll(struct wgv_context *ctx);
 
+/* Age in nanoseconds of the oldest callback the context still owes its
+ * guest (device events, which may never fire, excluded), or 0 if it owes
+ * none: what a GPU watchdog looks at. */
+uint64_t wgv_context_oldest_pending_ns(const struct wgv_context *ctx);
+
 /* Ends the context for a violation the embedder found (a lying ring, a bad
  * resource): the guest gets context-lost with the reason. */
 void wgv_context_kill(struct wgv_context *ctx, const char *reason);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "protocol.h"
 
@@ -490,6 +491,20 @@ int wgv_context_poll(struct wgv_context *ctx)
 
 /* --------------------------------------------------------------- pending */
 
+uint64_t wgv_context_oldest_pending_ns(const struct wgv_context *ctx)
+{
+    /* The list is in call order: the first that counts is the oldest. */
+    for (const struct wgv_pending *p = ctx->pending.next; p != &ctx->pending; p = p->next) {
+        if (p->repeat)
+            continue;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t age = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - p->since_ns;
+        return age > 0 ? (uint64_t)age : 1;
+    }
+    return 0;
+}
+
 struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callback,
                                          uint64_t key, uint64_t result, bool repeat)
 {
@@ -498,6 +513,9 @@ struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callb
         wgv_context_fail(ctx, "out of memory for a pending callback");
         return NULL;
     }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    p->since_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     p->callback = (uint16_t)callback;
     p->key = key;
     p->result = result;

@@ -48,6 +48,7 @@ struct wgv_pending {
     uint64_t queue;
     /* a fence's work-done callback (no reply to the guest) */
     struct wgv_fence *fence;
+    int64_t since_ns;   /* CLOCK_MONOTONIC when the call was made */
 };
 
 struct wgv_context {

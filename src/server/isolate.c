@@ -41,8 +41,8 @@ struct wgv_worker {
     pid_t pid;
     struct wgv_worker_status *status; /* shared with the worker */
     /* The watchdog's memory: the last values seen and since when. */
-    uint64_t seen_calls, seen_progress;
-    int64_t calls_since_ns, progress_since_ns;
+    uint64_t seen_calls;
+    int64_t calls_since_ns;
     bool killed;
     struct wgv_worker *next;
 };
@@ -282,7 +282,7 @@ static void spawn(struct wgv_server *s, int sock)
         return;
     }
     w->pid = pid;
-    w->calls_since_ns = w->progress_since_ns = now_ns();
+    w->calls_since_ns = now_ns();
     w->next = s->workers;
     s->workers = w;
     wgv_server_log(s, "context %u: worker pid %d", w->id, (int)pid);
@@ -324,8 +324,8 @@ static void reap(struct wgv_server *s, int timeout_ms)
 }
 
 /* The GPU watchdog: a worker stuck inside one backend call, or owing the
- * guest callbacks of which none has come, for longer than --watchdog
- * seconds, is killed; its guest sees the connection close. */
+ * guest a callback asked for longer than --watchdog seconds ago, is
+ * killed; its guest sees the connection close. */
 static void watchdog(struct wgv_server *s)
 {
     if (!s->config.watchdog_s)
@@ -333,23 +333,19 @@ static void watchdog(struct wgv_server *s)
     int64_t now = now_ns(), limit = (int64_t)s->config.watchdog_s * 1000000000;
     for (struct wgv_worker *w = s->workers; w; w = w->next) {
         uint64_t calls = atomic_load_explicit(&w->status->calls, memory_order_acquire);
-        uint64_t progress = atomic_load_explicit(&w->status->progress, memory_order_relaxed);
+        int64_t oldest = atomic_load_explicit(&w->status->oldest_since_ns, memory_order_relaxed);
         uint32_t pending = atomic_load_explicit(&w->status->pending, memory_order_relaxed);
         if (calls != w->seen_calls) {
             w->seen_calls = calls;
             w->calls_since_ns = now;
-        }
-        if (progress != w->seen_progress || !pending) {
-            w->seen_progress = progress;
-            w->progress_since_ns = now;
         }
         if (w->killed)
             continue;
         const char *what = NULL;
         if ((calls & 1) && now - w->calls_since_ns > limit)
             what = "a backend call has not returned";
-        else if (pending && now - w->progress_since_ns > limit)
-            what = "the GPU has finished none of the work it owes";
+        else if (oldest && now - oldest > limit)
+            what = "a callback the GPU owes has not come";
         if (!what)
             continue;
         wgv_server_warn(s, "context %u: watchdog: %s for %u s (%u callbacks pending); "

@@ -40,7 +40,7 @@ static void usage(FILE *f)
             "  --seccomp-log  let calls outside the allowlist run and log them to the kernel log\n"
             "                 (finding what a new driver needs; not for production)\n"
             "  --user NAME    as root, workers run as NAME (default: nobody)\n"
-            "  --watchdog S   kill a worker whose GPU work makes no progress for S seconds\n"
+            "  --watchdog S   kill a worker that owes its guest a callback for S seconds\n"
             "                 (default 10; 0: never)\n",
             WGV_ISOLATE_DEFAULT ? " (default)" : "", WGV_ISOLATE_DEFAULT ? "" : " (default)");
 }

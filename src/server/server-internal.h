@@ -19,9 +19,10 @@ struct wgv_worker_status {
      * polling for callbacks, creating or destroying the context); bumped on
      * every entry and exit, so a stuck call leaves it odd and unchanged. */
     _Atomic uint64_t calls;
-    /* Bumped whenever the backend delivered callbacks (a poll produced
-     * replies): the GPU finished something. */
-    _Atomic uint64_t progress;
+    /* When (CLOCK_MONOTONIC ns) the oldest callback the backend still owes
+     * was asked for; 0 when it owes none. Per callback, so work that
+     * finishes on one device cannot hide work hung on another. */
+    _Atomic int64_t oldest_since_ns;
     /* Callbacks the backend still owes (wgv_context_poll's answer). */
     _Atomic uint32_t pending;
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -134,16 +135,20 @@ static void status_enter(struct wgv_worker_status *st)
                               memory_order_release);
 }
 
-static void status_leave(struct wgv_worker_status *st, int pending, bool delivered)
+static void status_leave(struct wgv_worker_status *st, const struct wgv_context *ctx, int pending)
 {
     if (!st)
         return;
-    if (delivered)
-        atomic_store_explicit(&st->progress,
-                              atomic_load_explicit(&st->progress, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
     if (pending >= 0)
         atomic_store_explicit(&st->pending, (uint32_t)pending, memory_order_relaxed);
+    int64_t since = 0;
+    uint64_t age = ctx ? wgv_context_oldest_pending_ns(ctx) : 0;
+    if (age) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        since = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - (int64_t)age;
+    }
+    atomic_store_explicit(&st->oldest_since_ns, since, memory_order_relaxed);
     atomic_store_explicit(&st->calls, atomic_load_explicit(&st->calls, memory_order_relaxed) + 1,
                           memory_order_release);
 }
@@ -174,7 +179,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
     };
     status_enter(st);
     ss.ctx = wgv_context_create(s->host, id, &io);
-    status_leave(st, 0, false);
+    status_leave(st, NULL, 0);
     if (!ss.ctx) {
         wgv_conn_close(&ss.conn);
         return;
@@ -225,7 +230,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         uint64_t before = ss.reply.prod;
         int pending = wgv_context_poll(ss.ctx);
         bool replied = ss.reply.prod != before;
-        status_leave(st, pending, replied);
+        status_leave(st, ss.ctx, pending);
         wgv_ring_publish(&ss.reply);
         if (!alive || wgv_context_lost_reason(ss.ctx))
             break;
@@ -264,7 +269,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
     /* Destroying waits for the GPU: a hung shader shows here too. */
     status_enter(st);
     wgv_context_destroy(ss.ctx);
-    status_leave(st, 0, false);
+    status_leave(st, NULL, 0);
     if (record)
         fclose(record);
     free(buf);

@@ -25,8 +25,8 @@ struct wgv_server_config {
     bool seccomp;             /* isolate: confine workers with a system-call allowlist */
     bool seccomp_log;         /* isolate: log, do not kill, calls outside it (porting aid) */
     const char *user;         /* isolate, as root: workers run as this user; NULL: "nobody" */
-    unsigned watchdog_s;      /* isolate: kill a worker whose GPU work makes no
-                                 progress for this many seconds; 0: never */
+    unsigned watchdog_s;      /* isolate: kill a worker that owes its guest a
+                                 callback for this many seconds; 0: never */
 };
 
 struct wgv_server;

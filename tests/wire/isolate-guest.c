@@ -4,6 +4,10 @@
  *                           it; exits 3 once the host connection is gone.
  *                           CPU adapters only: on a GPU it exits 4 without
  *                           dispatching (a hung GPU is the driver's to end)
+ *   isolate-guest hang2     the same on one device while a second device of
+ *                           the same guest keeps finishing work: the
+ *                           watchdog must look at each callback owed, not
+ *                           at the guest's progress as a whole
  *   isolate-guest idle SEC  connects, prints "ready", stays connected and idle
  *                           for SEC seconds, then computes something and
  *                           checks it: exit 0 if right, 1 if wrong, 3 if the
@@ -23,6 +27,7 @@ static WGPUInstance instance;
 static WGPUAdapter adapter;
 static WGPUDevice device;
 static WGPUQueue queue;
+static int devices_made, devices_lost; /* devices, and device-lost callbacks seen */
 
 static void on_adapter(WGPURequestAdapterStatus s, WGPUAdapter a, WGPUStringView m, void *u1, void *u2)
 {
@@ -50,15 +55,44 @@ static void on_map(WGPUMapAsyncStatus s, WGPUStringView m, void *u1, void *u2)
     *(int *)u1 = s == WGPUMapAsyncStatus_Success ? 1 : 2;
 }
 
-/* Waits for one future; exits 3 when the host is gone. */
+static void on_lost(WGPUDevice const *d, WGPUDeviceLostReason r, WGPUStringView m, void *u1, void *u2)
+{
+    (void)d, (void)u1, (void)u2;
+    if (r == WGPUDeviceLostReason_Destroyed || r == WGPUDeviceLostReason_CallbackCancelled)
+        return;
+    devices_lost++;
+    printf("device lost: %.*s\n", m.data ? (int)(m.length == WGPU_STRLEN ? strlen(m.data) : m.length) : 0,
+           m.data ? m.data : "");
+}
+
+/* Waits for one future; when the host is gone, exits 3 if every device
+ * this guest made was told it is lost, 2 if not. */
 static void wait_for(WGPUFuture f)
 {
     WGPUFutureWaitInfo w = {f, 0};
     WGPUWaitStatus s = wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX);
     if (s != WGPUWaitStatus_Success || !w.completed) {
-        printf("host connection gone (wait status %d)\n", (int)s);
-        exit(3);
+        printf("host connection gone (wait status %d), %d devices lost\n", (int)s, devices_lost);
+        wgpuInstanceProcessEvents(instance);
+        exit(devices_lost == devices_made ? 3 : 2);
     }
+}
+
+static WGPUDevice new_device(WGPUAdapter a)
+{
+    WGPUDevice d = NULL;
+    WGPUDeviceDescriptor dd = WGPU_DEVICE_DESCRIPTOR_INIT;
+    dd.deviceLostCallbackInfo.mode = WGPUCallbackMode_AllowSpontaneous;
+    dd.deviceLostCallbackInfo.callback = on_lost;
+    WGPURequestDeviceCallbackInfo dc = WGPU_REQUEST_DEVICE_CALLBACK_INFO_INIT;
+    dc.mode = WGPUCallbackMode_WaitAnyOnly;
+    dc.callback = on_device;
+    dc.userdata1 = &d;
+    wait_for(wgpuAdapterRequestDevice(a, &dd, dc));
+    if (!d)
+        exit(2);
+    devices_made++;
+    return d;
 }
 
 static void connect_device(void)
@@ -77,13 +111,7 @@ static void connect_device(void)
     wait_for(wgpuInstanceRequestAdapter(instance, NULL, ac));
     if (!adapter)
         exit(2);
-    WGPURequestDeviceCallbackInfo dc = WGPU_REQUEST_DEVICE_CALLBACK_INFO_INIT;
-    dc.mode = WGPUCallbackMode_WaitAnyOnly;
-    dc.callback = on_device;
-    dc.userdata1 = &device;
-    wait_for(wgpuAdapterRequestDevice(adapter, NULL, dc));
-    if (!device)
-        exit(2);
+    device = new_device(adapter);
     queue = wgpuDeviceGetQueue(device);
 }
 
@@ -135,7 +163,8 @@ static WGPUBuffer run(const char *wgsl, const uint32_t *init, unsigned words, un
 
 int main(int argc, char **argv)
 {
-    if (argc >= 2 && !strcmp(argv[1], "hang")) {
+    if (argc >= 2 && (!strcmp(argv[1], "hang") || !strcmp(argv[1], "hang2"))) {
+        bool second = !strcmp(argv[1], "hang2");
         connect_device();
         WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
         wgpuAdapterGetInfo(adapter, &info);
@@ -159,6 +188,21 @@ int main(int argc, char **argv)
             "  }\n"
             "}\n";
         uint32_t init[4] = {0, 0, 0, 0};
+        /* The second device first (its adapter too: one device each). */
+        WGPUDevice busy = NULL;
+        WGPUQueue busy_queue = NULL;
+        if (second) {
+            WGPUAdapter a2 = NULL;
+            WGPURequestAdapterCallbackInfo ac = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
+            ac.mode = WGPUCallbackMode_WaitAnyOnly;
+            ac.callback = on_adapter;
+            ac.userdata1 = &a2;
+            wait_for(wgpuInstanceRequestAdapter(instance, NULL, ac));
+            if (!a2)
+                exit(2);
+            busy = new_device(a2);
+            busy_queue = wgpuDeviceGetQueue(busy);
+        }
         run(endless, init, 4, 1);
         int done = 0;
         WGPUQueueWorkDoneCallbackInfo ci = WGPU_QUEUE_WORK_DONE_CALLBACK_INFO_INIT;
@@ -167,7 +211,33 @@ int main(int argc, char **argv)
         ci.userdata1 = &done;
         printf("waiting for a shader that never ends\n");
         fflush(stdout);
-        wait_for(wgpuQueueOnSubmittedWorkDone(queue, ci));
+        WGPUFuture hung = wgpuQueueOnSubmittedWorkDone(queue, ci);
+        if (second) {
+            /* Keep the other device finishing small jobs meanwhile. */
+            WGPUDevice hung_device = device;
+            WGPUQueue hung_queue = queue;
+            static const char *bump =
+                "@group(0) @binding(0) var<storage, read_write> buf : array<u32>;\n"
+                "@compute @workgroup_size(1) fn main() { buf[0] = buf[0] + 1u; }\n";
+            for (unsigned round = 1;; round++) {
+                device = busy;
+                queue = busy_queue;
+                run(bump, init, 4, 1);
+                int bumped = 0;
+                WGPUQueueWorkDoneCallbackInfo bi = WGPU_QUEUE_WORK_DONE_CALLBACK_INFO_INIT;
+                bi.mode = WGPUCallbackMode_WaitAnyOnly;
+                bi.callback = on_done;
+                bi.userdata1 = &bumped;
+                device = hung_device;
+                queue = hung_queue;
+                wait_for(wgpuQueueOnSubmittedWorkDone(busy_queue, bi));
+                printf("the other device finished round %u\n", round);
+                fflush(stdout);
+                struct timespec nap = {0, 100 * 1000 * 1000};
+                nanosleep(&nap, NULL);
+            }
+        }
+        wait_for(hung);
         printf("the endless shader ended (status %d)\n", done);
         return 2;
     }

@@ -187,6 +187,29 @@ else
   bad watchdog_ends_an_endless_shader_and_the_server_goes_on "server did not start"
 fi
 
+# 5b. The same while a second device of the same guest keeps finishing
+#     work: the watchdog looks at each callback owed, so progress elsewhere
+#     does not hide the hung one. Both devices are told they are lost.
+if start watchdog2 --watchdog 3; then
+  t0=$(date +%s)
+  WGV_SERVER=$sock timeout 60 "$guest" hang2 >"$tmp/hang2.out" 2>"$tmp/hang2.err"
+  hrc=$?
+  t1=$(date +%s)
+  if [ $hrc = 4 ]; then
+    ok watchdog_sees_a_hung_device_beside_a_busy_one "skipped: not a CPU adapter"
+  elif [ $hrc = 3 ] && [ $((t1 - t0)) -le 15 ] && grep -q "context 1: watchdog:" "$log" &&
+     grep -q "the other device finished round 3" "$tmp/hang2.out" && kill -0 $spid 2>/dev/null; then
+    ok watchdog_sees_a_hung_device_beside_a_busy_one "$((t1 - t0)) s, $(grep -c 'finished round' "$tmp/hang2.out") rounds on the other device"
+  else
+    bad watchdog_sees_a_hung_device_beside_a_busy_one "guest exit $hrc (want 3) after $((t1 - t0)) s
+$(tail -3 "$tmp/hang2.out")
+$(tail -5 "$log")"
+  fi
+  stop
+else
+  bad watchdog_sees_a_hung_device_beside_a_busy_one "server did not start"
+fi
+
 # 6. --no-seccomp: the worker still sets no_new_privs, without a filter.
 if start noseccomp --no-seccomp && idle_guest ns 1; then
   wpid=$(worker_pid 1)
