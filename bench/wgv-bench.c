@@ -2,6 +2,7 @@
  *
  *   wgv-bench [--json FILE|-] [--cases a,b,...] [--quick] [--reps N]
  *             [--budget SECONDS] [--max-matmul N] [--storm-total N]
+ *             [--server-arg ARG]...
  *
  * Starts a private wgv-server and two workers with one device each: one
  * linked to Dawn, one linked to the guest library. Every case and size runs
@@ -9,8 +10,9 @@
  * medians and `ratio` = wire speed / native speed (1.0 = as fast as
  * native). It also reports this machine's memcpy bandwidth, the extra
  * copies the wire costs on uploads and readbacks, and the memory (PSS) of
- * the server serving one idle context against a process that opened the
- * device itself. */
+ * the server (and its workers, when it isolates) serving one idle context
+ * against a process that opened the device itself. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -63,6 +65,8 @@ struct options {
     double budget;
     uint64_t max_matmul;
     uint64_t storm_total;
+    const char *server_args[8]; /* extra wgv-server arguments */
+    int server_argc;
 };
 
 struct worker {
@@ -174,6 +178,38 @@ static long pss_kib(pid_t pid)
     return v;
 }
 
+/* PSS of a process and all its descendants (an isolating server's workers)
+ * in KiB, or -1. */
+static long pss_tree_kib(pid_t root)
+{
+    long total = pss_kib(root);
+    if (total < 0)
+        return -1;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        /* pid (comm) state ppid: comm may hold spaces, so start after ')' */
+        char *close = strrchr(buf, ')');
+        int ppid = 0;
+        if (close && sscanf(close + 1, " %*c %d", &ppid) == 1 && ppid == root) {
+            long child = pss_tree_kib((pid_t)atoi(e->d_name));
+            if (child > 0)
+                total += child;
+        }
+    }
+    if (d)
+        closedir(d);
+    return total;
+}
+
 /* Seconds one memcpy of `size` bytes takes here (median of a few, buffers
  * touched first). */
 static double memcpy_seconds(uint64_t size)
@@ -199,11 +235,14 @@ static double memcpy_seconds(uint64_t size)
     return median(t, n);
 }
 
-static pid_t server_start(const char *bin, const char *socket)
+static pid_t server_start(const char *bin, const char *socket, const struct options *o)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        execl(bin, bin, "--socket", socket, (char *)NULL);
+        const char *argv[16] = {bin, "--socket", socket};
+        for (int i = 0; i < o->server_argc; i++)
+            argv[3 + i] = o->server_args[i];
+        execv(bin, (char **)argv);
         fprintf(stderr, "wgv-bench: cannot run %s: %s\n", bin, strerror(errno));
         _exit(127);
     }
@@ -368,7 +407,7 @@ static int write_json(const char *path, const struct row *rows, int n, const cha
 static void usage(void)
 {
     fprintf(stderr, "usage: wgv-bench [--json FILE|-] [--cases a,b,...] [--quick] [--reps N] "
-                    "[--budget SECONDS] [--max-matmul N] [--storm-total N]\n"
+                    "[--budget SECONDS] [--max-matmul N] [--storm-total N] [--server-arg ARG]...\n"
                     "cases: matmul storm roundtrip upload readback churn render\n");
 }
 
@@ -384,6 +423,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--budget") && v) o.budget = atof(v), i++;
         else if (!strcmp(a, "--max-matmul") && v) o.max_matmul = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--storm-total") && v) o.storm_total = strtoull(v, NULL, 10), i++;
+        else if (!strcmp(a, "--server-arg") && v && o.server_argc < 8) o.server_args[o.server_argc++] = v, i++;
         else {
             usage();
             return 2;
@@ -409,7 +449,7 @@ int main(int argc, char **argv)
     }
     char socket[sizeof dir + 16];
     snprintf(socket, sizeof socket, "%s/wgv.sock", dir);
-    pid_t server = server_start(server_bin, socket);
+    pid_t server = server_start(server_bin, socket, &o);
     struct worker native = {0}, wire = {0};
     int rc = 1;
     if (server < 0) {
@@ -423,7 +463,7 @@ int main(int argc, char **argv)
     /* Memory with one idle context, before any case ran. */
     struct timespec settle = {0, 300 * 1000 * 1000};
     nanosleep(&settle, NULL);
-    long server_kib = pss_kib(server), native_kib = pss_kib(native.pid), wire_kib = pss_kib(wire.pid);
+    long server_kib = pss_tree_kib(server), native_kib = pss_kib(native.pid), wire_kib = pss_kib(wire.pid);
 
     printf("adapter: %s (native) / %s (wire)\n", native.adapter, wire.adapter);
     printf("memory (PSS): server with one idle context %ld KiB (%ld KiB before it connected), native "
