@@ -584,11 +584,18 @@ static void test_hostile_consumer_position(void)
         push(&t.prod, 64, 1, 0);
         wgv_ring_publish(&t.prod);
         uint8_t buf[64];
+        const void *rec;
+        uint32_t len;
         CHECK(wgv_ring_read(&t.cons, buf, sizeof(buf)) == 64);
-        CHECK(push(&t.prod, 64, 2, 0)); /* the producer saw tail = 64; head is 128 */
+        CHECK(wgv_ring_peek(&t.cons, &rec, &len) == WGV_RING_EMPTY); /* tail = 64 now shared */
+        /* Fill the ring: the producer has to read the tail (64) to go on. */
+        int pushed = 0;
+        while (push(&t.prod, 64, 2, 0))
+            pushed++;
+        CHECK(pushed == 64 && t.prod.cons_seen == 64);
         uint64_t tail = 0;
         switch (c) {
-        case PAST_HEAD: tail = 136; break;
+        case PAST_HEAD: tail = t.prod.prod + 8; break;
         case UNALIGNED_TAIL: tail = 100; break;
         case FAR_OFF: tail = 1ull << 40; break;
         case BEHIND_SEEN: tail = 0; break;

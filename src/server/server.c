@@ -232,6 +232,11 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         bool replied = ss.reply.prod != before;
         status_leave(st, ss.ctx, pending);
         wgv_ring_publish(&ss.reply);
+        if (wgv_ring_broken(&ss.reply)) {
+            /* Publishing checks the guest's read position: it lied. */
+            wgv_context_kill(ss.ctx, "reply ring: ring protocol violation by the peer");
+            alive = false;
+        }
         if (!alive || wgv_context_lost_reason(ss.ctx))
             break;
         if (ran || replied) {

@@ -246,6 +246,7 @@ uint32_t wgv_enum_to_wire(const struct wgv_enum *e, uint32_t native)
 
 bool wgv_enum_from_wire(const struct wgv_enum *e, uint32_t wire, uint32_t *native)
 {
+    *native = e->invalid_native; /* defined on every path */
     if (wire == WGV_WIRE_ENUM_INVALID) {
         *native = e->invalid_native;
         return true;

@@ -147,6 +147,12 @@ bool wgv_ring_publish(struct wgv_ring *ring)
     ring->stats.publishes++;
     ring->pub = ring->prod;
     atomic_store_explicit(&sh->head, ring->prod, memory_order_seq_cst);
+    /* Reserve reads the consumer's position only when it runs short of
+     * space; each publish checks it too, so a lying consumer is caught
+     * within a batch even while space lasts (the next reserve fails). */
+    uint64_t tail;
+    if (!ring->broken)
+        load_tail(ring, memory_order_relaxed, &tail);
     /* Cheap load first: while the consumer is busy this is all we do. */
     if (atomic_load_explicit(&sh->consumer_idle, memory_order_seq_cst) != 0 &&
         atomic_exchange(&sh->consumer_idle, 0) != 0) {
@@ -157,16 +163,29 @@ bool wgv_ring_publish(struct wgv_ring *ring)
     return false;
 }
 
-/* Waits until `need` bytes are free after our position. */
-static int wait_space(struct wgv_ring *ring, uint32_t need, int64_t deadline)
+bool wgv_ring_publish_batched(struct wgv_ring *ring, uint32_t batch)
+{
+    if (ring->prod - ring->pub < batch)
+        return false;
+    return wgv_ring_publish(ring);
+}
+
+/* Waits until `need` bytes are free after our position, for at most
+ * timeout_ns (0: not at all; see wgv_ring_reserve). */
+static int wait_space(struct wgv_ring *ring, uint32_t need, int64_t timeout_ns)
 {
     struct wgv_ring_shared *sh = ring->shared;
+    /* The consumer's last position seen is often enough: no shared read. */
+    if (space_for(ring, ring->cons_seen) >= need)
+        return WGV_RING_OK;
     uint64_t tail;
     int rc = load_tail(ring, memory_order_acquire, &tail);
     if (rc != WGV_RING_OK)
         return rc;
     if (space_for(ring, tail) >= need)
         return WGV_RING_OK;
+    /* INT64_MIN as deadline means "do not wait at all". */
+    int64_t deadline = timeout_ns == 0 ? INT64_MIN : deadline_after(timeout_ns);
     /* The consumer can only free what it can see. */
     if (ring->pub != ring->prod)
         wgv_ring_publish(ring);
@@ -234,8 +253,6 @@ void *wgv_ring_reserve(struct wgv_ring *ring, uint32_t size, int64_t timeout_ns,
         goto out;
     }
     uint32_t need = round8(size < WGV_RING_MIN_RECORD ? WGV_RING_MIN_RECORD : size);
-    /* INT64_MIN as deadline means "do not wait at all". */
-    int64_t deadline = timeout_ns == 0 ? INT64_MIN : deadline_after(timeout_ns);
     uint32_t off = (uint32_t)(ring->prod & (ring->size - 1));
     uint32_t to_end = ring->size - off;
     if (need > to_end) {
@@ -243,17 +260,17 @@ void *wgv_ring_reserve(struct wgv_ring *ring, uint32_t size, int64_t timeout_ns,
          * record cannot be free at the same time, publish the padding so the
          * consumer can skip it, then wait again. */
         bool both_fit = (uint64_t)to_end + need <= ring->size;
-        rc = wait_space(ring, both_fit ? to_end + need : to_end, deadline);
+        rc = wait_space(ring, both_fit ? to_end + need : to_end, timeout_ns);
         if (rc != WGV_RING_OK)
             goto out;
         write_size_word(ring->data + off, WGV_RING_PAD_FLAG | to_end);
         ring->prod += to_end;
         if (!both_fit) {
             wgv_ring_publish(ring);
-            rc = wait_space(ring, need, deadline);
+            rc = wait_space(ring, need, timeout_ns);
         }
     } else {
-        rc = wait_space(ring, need, deadline);
+        rc = wait_space(ring, need, timeout_ns);
     }
     if (rc == WGV_RING_OK) {
         ring->reserved = need;
@@ -286,6 +303,7 @@ void wgv_ring_commit(struct wgv_ring *ring, uint32_t size)
 static void store_tail(struct wgv_ring *ring)
 {
     struct wgv_ring_shared *sh = ring->shared;
+    ring->tail_stored = ring->cons;
     atomic_store_explicit(&sh->tail, ring->cons, memory_order_seq_cst);
     if (atomic_load_explicit(&sh->producer_waiting, memory_order_seq_cst) != 0 &&
         atomic_exchange(&sh->producer_waiting, 0) != 0) {
@@ -305,13 +323,23 @@ int wgv_ring_peek(struct wgv_ring *ring, const void **rec, uint32_t *size)
     if (ring->broken)
         return WGV_RING_PROTO;
     for (;;) {
-        /* One read of the hostile position, then only the local copy. */
-        uint64_t head = atomic_load_explicit(&ring->shared->head, memory_order_acquire);
+        /* Records up to the producer's position seen last need no shared
+         * read; past it, one read of the hostile position, then only the
+         * local copy. */
+        uint64_t head = ring->head_seen;
+        if (head == ring->cons) {
+            head = atomic_load_explicit(&ring->shared->head, memory_order_acquire);
+            if ((head & (WGV_RING_ALIGN - 1)) != 0 || head - ring->cons > ring->size)
+                return violation(ring);
+            ring->head_seen = head;
+        }
         uint64_t avail = head - ring->cons;
-        if ((head & (WGV_RING_ALIGN - 1)) != 0 || avail > ring->size)
-            return violation(ring);
-        if (avail == 0)
+        if (avail == 0) {
+            /* Caught up: the producer may now have all the space. */
+            if (ring->tail_stored != ring->cons)
+                store_tail(ring);
             return is_dead(ring) ? WGV_RING_DEAD : WGV_RING_EMPTY;
+        }
         uint32_t off = (uint32_t)(ring->cons & (ring->size - 1));
         uint32_t to_end = ring->size - off;
         /* One read of the hostile size word. */
@@ -337,7 +365,9 @@ void wgv_ring_release(struct wgv_ring *ring, uint32_t size)
 {
     ring->cons += size;
     ring->stats.records++;
-    store_tail(ring);
+    if (ring->cons - ring->tail_stored >= ring->size / 16 ||
+        atomic_load_explicit(&ring->shared->producer_waiting, memory_order_relaxed) != 0)
+        store_tail(ring);
 }
 
 ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap)
@@ -369,6 +399,9 @@ int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns)
         return WGV_RING_PROTO;
     if (has_data(ring, memory_order_acquire))
         return WGV_RING_OK;
+    /* About to wait: the producer gets every byte consumed so far. */
+    if (ring->tail_stored != ring->cons)
+        store_tail(ring);
     if (is_dead(ring))
         return WGV_RING_DEAD;
     if (timeout_ns == 0)
@@ -405,6 +438,11 @@ int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns)
         atomic_store_explicit(&sh->consumer_idle, 0, memory_order_relaxed);
         return rc;
     }
+}
+
+bool wgv_ring_broken(const struct wgv_ring *ring)
+{
+    return ring->broken != 0;
 }
 
 const char *wgv_ring_status_str(int status)

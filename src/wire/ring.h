@@ -75,6 +75,8 @@ struct wgv_ring {
     uint64_t pub;           /* producer: position last published */
     uint64_t cons_seen;     /* producer: last valid consumer position seen */
     uint64_t cons;          /* consumer: own position */
+    uint64_t head_seen;     /* consumer: last valid producer position seen */
+    uint64_t tail_stored;   /* consumer: position last written to shared memory */
     int64_t spin_ns;        /* how long to spin before sleeping (tunable) */
     _Atomic int dead;
     int broken;             /* protocol violation seen: every call fails */
@@ -117,6 +119,14 @@ void wgv_ring_commit(struct wgv_ring *ring, uint32_t size);
  * Returns true if it made the syscall. */
 bool wgv_ring_publish(struct wgv_ring *ring);
 
+/* Publishes only once `batch` bytes or more are committed and unpublished
+ * (a stream of small records then moves the shared position, and its cache
+ * line, once a batch); returns what wgv_ring_publish returned, or false. */
+bool wgv_ring_publish_batched(struct wgv_ring *ring, uint32_t batch);
+
+/* Bytes a producer of small records commits before it publishes them. */
+#define WGV_RING_PUBLISH_BATCH 4096u
+
 /* --- consumer ------------------------------------------------------------ */
 
 /* Looks at the next record: on WGV_RING_OK, *rec points at it IN SHARED
@@ -124,8 +134,10 @@ bool wgv_ring_publish(struct wgv_ring *ring);
  * Returns OK, EMPTY, PROTO or DEAD. Prefer wgv_ring_read, which copies. */
 int wgv_ring_peek(struct wgv_ring *ring, const void **rec, uint32_t *size);
 
-/* Consumes `size` bytes (the size peek returned) and wakes a producer that
- * waits for space. */
+/* Consumes `size` bytes (the size peek returned). The new position reaches
+ * shared memory in batches (every 1/16 of the ring, when the ring is found
+ * empty, or at once if the producer waits for space), so that a stream of
+ * small records does not bounce the position's cache line per record. */
 void wgv_ring_release(struct wgv_ring *ring, uint32_t size);
 
 /* Copies the next record into buf (peek, validate, memcpy, release); the copy's
@@ -139,6 +151,10 @@ ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap);
  * to peek: a record, or a violation peek will report), TIMEOUT, DEAD or PROTO.
  * timeout_ns as for reserve. */
 int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns);
+
+/* Whether this handle saw the peer break the ring protocol (latched; every
+ * later call fails with WGV_RING_PROTO). */
+bool wgv_ring_broken(const struct wgv_ring *ring);
 
 /* Name of a status code, for messages. */
 const char *wgv_ring_status_str(int status);
