@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTIONS ?= -Dwerror=true
 
-.PHONY: all deps build run check fuzz clean
+.PHONY: all deps build run run-vm check bench fuzz clean
 
 all: build
 
@@ -17,9 +17,16 @@ build: deps
 run: build
 	@scripts/run $(BUILD)
 
+run-vm: build
+	@scripts/bootstrap --vm
+	@scripts/run-vm $(BUILD)
+
 check: build
-	@scripts/bootstrap --fuzz
+	@scripts/bootstrap --fuzz --vm
 	@scripts/check $(BUILD)
+
+bench: build
+	@scripts/bench $(BUILD)
 
 fuzz: build
 	@scripts/bootstrap --fuzz

@@ -2,6 +2,7 @@
  * set up for one size until another case or size runs, so repetitions time
  * the work alone. */
 #include <math.h>
+#include <stdbool.h>
 
 #include "cases.h"
 #include "util.h"
@@ -518,7 +519,12 @@ struct bench_state *bench_state_create(void)
     static const WGPUInstanceFeatureName timed = WGPUInstanceFeatureName_TimedWaitAny;
     WGPUInstanceDescriptor d = {.requiredFeatureCount = 1, .requiredFeatures = &timed};
 #endif
-    if (!gpu_init_with(&s->g, &d)) {
+    /* WGV_BENCH_NULL=1: Dawn's Null backend on both sides, which validates
+     * and records but runs nothing, so only the wire's own cost remains. */
+    WGPURequestAdapterOptions null_adapter = {.backendType = WGPUBackendType_Null};
+    const char *null_env = getenv("WGV_BENCH_NULL");
+    bool use_null = null_env && *null_env && strcmp(null_env, "0");
+    if (!gpu_init_with(&s->g, &d, use_null ? &null_adapter : NULL)) {
         free(s);
         return NULL;
     }

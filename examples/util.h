@@ -109,9 +109,10 @@ static inline void ex_on_error(WGPUDevice const *device, WGPUErrorType type, WGP
             message.data ? message.data : "");
 }
 
-/* Instance (from `desc`, which may be NULL), default adapter, device and
- * queue; 0 on failure (reported). */
-static inline int gpu_init_with(struct gpu *g, const WGPUInstanceDescriptor *desc)
+/* Instance (from `desc`, which may be NULL), the adapter `options` pick
+ * (NULL: the default one), device and queue; 0 on failure (reported). */
+static inline int gpu_init_with(struct gpu *g, const WGPUInstanceDescriptor *desc,
+                                const WGPURequestAdapterOptions *options)
 {
     memset(g, 0, sizeof *g);
     g->instance = wgpuCreateInstance(desc);
@@ -122,7 +123,7 @@ static inline int gpu_init_with(struct gpu *g, const WGPUInstanceDescriptor *des
     struct ex_request ar = {0};
     WGPURequestAdapterCallbackInfo aci = {.mode = WGPUCallbackMode_AllowProcessEvents,
                                           .callback = ex_on_adapter, .userdata1 = &ar};
-    wgpuInstanceRequestAdapter(g->instance, NULL, aci);
+    wgpuInstanceRequestAdapter(g->instance, options, aci);
     if (!wait_until(g->instance, &ar.done) || !ar.ok)
         return 0;
     g->adapter = ar.object;
@@ -152,7 +153,7 @@ static inline int gpu_init_with(struct gpu *g, const WGPUInstanceDescriptor *des
 /* gpu_init_with a default instance. */
 static inline int gpu_init(struct gpu *g)
 {
-    return gpu_init_with(g, NULL);
+    return gpu_init_with(g, NULL, NULL);
 }
 
 static inline void gpu_release(struct gpu *g)

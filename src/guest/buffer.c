@@ -20,7 +20,7 @@ bool wgv_guest_hook_wgpuDeviceCreateBuffer(struct wgv_client *c, struct wgv_ga_w
     if (d->mappedAtCreation && d->size % 4 == 0) {
         pthread_mutex_lock(&c->lock);
         uint64_t off = 0;
-        if (!d->size || wgv_bulk_alloc(&c->bulk, d->size, &off)) {
+        if (!d->size || wgv_client_bulk_alloc(c, d->size, &off)) {
             if (d->size)
                 memset(c->t->bulk + off, 0, d->size);
             b->has_shm = d->size != 0;
@@ -53,7 +53,7 @@ bool wgv_guest_hook_wgpuBufferMapAsync(struct wgv_client *c, struct wgv_ga_wgpuB
         return true;
     }
     uint64_t off = 0;
-    if (size && (size > c->bulk.size || !wgv_bulk_alloc(&c->bulk, size, &off))) {
+    if (size && !wgv_client_bulk_alloc(c, size, &off)) {
         pthread_mutex_unlock(&c->lock);
         struct wgv_gcb_BufferMapCallback r = {
             WGPUMapAsyncStatus_Error,

@@ -261,23 +261,33 @@ static void reclaim_staging(struct wgv_client *c)
     b->staged_len = keep;
 }
 
+bool wgv_client_bulk_alloc(struct wgv_client *c, uint64_t size, uint64_t *offset)
+{
+    /* Ranges the host has finished with go back first, so the same (warm)
+     * pages are reused instead of fresh ones. */
+    struct wgv_bulk *b = &c->bulk;
+    reclaim_staging(c);
+    if (wgv_bulk_alloc(b, size, offset))
+        return true;
+    if (size > b->size || !b->staged_len)
+        return false;
+    /* Let the host catch up with what still holds ranges, then try again. */
+    c->t->flush(c->t);
+    uint64_t want = c->t->produced(c->t);
+    for (int spins = 0; c->t->consumed(c->t) < want && !c->lost && spins < 1000000; spins++) {
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    }
+    reclaim_staging(c);
+    return wgv_bulk_alloc(b, size, offset);
+}
+
 bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uint64_t *offset)
 {
     /* Called with the lock held, while a command is being encoded. */
     struct wgv_bulk *b = &c->bulk;
-    reclaim_staging(c);
-    if (!wgv_bulk_alloc(b, size, offset)) {
-        /* Let the host catch up, then try once more. */
-        c->t->flush(c->t);
-        uint64_t want = c->t->produced(c->t);
-        for (int spins = 0; c->t->consumed(c->t) < want && !c->lost && spins < 1000000; spins++) {
-            struct timespec ts = {0, 20000};
-            nanosleep(&ts, NULL);
-        }
-        reclaim_staging(c);
-        if (!wgv_bulk_alloc(b, size, offset))
-            return false;
-    }
+    if (!wgv_client_bulk_alloc(c, size, offset))
+        return false;
     memcpy(c->t->bulk + *offset, data, size);
     /* Freed once the host has consumed the command that names it; where
      * that command ends is known once it is sent (until 0 = not yet). */
@@ -314,6 +324,9 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
         client_lost(c, "the host connection is gone");
         return;
     }
+    /* A submit starts GPU work: the host sees it now, not a batch later. */
+    if (opcode == WGV_OP_wgpuQueueSubmit)
+        c->t->flush(c->t);
     /* Staging this command filled is free once the host is past it. */
     struct wgv_bulk *b = &c->bulk;
     for (size_t i = b->staged_len; i-- > 0 && b->staged[i].until == 0;)
@@ -449,7 +462,7 @@ static void client_lost(struct wgv_client *c, const char *reason)
     if (c->lost)
         return;
     c->lost = true;
-    snprintf(c->lost_reason, sizeof(c->lost_reason), "%s", reason);
+    snprintf(c->lost_reason, sizeof(c->lost_reason), "%.255s", reason);
     fprintf(stderr, "webgpu-virtio: %s\n", c->lost_reason);
     for (struct wgv_future *f = c->futures; f; f = f->next) {
         if (f->callback != WGV_CB_DeviceLostCallback || f->state != WGV_FUTURE_PENDING)

@@ -125,3 +125,17 @@ WGPU_EXPORT WGPUFuture wgpuDeviceGetLostFuture(WGPUDevice device)
 {
     return (WGPUFuture){D(device)->lost_future};
 }
+
+bool wgv_guest_hook_wgpuDeviceDestroy(struct wgv_client *c, struct wgv_ga_wgpuDeviceDestroy *a)
+{
+    /* Destroying a device aborts the maps still pending on its buffers. The
+     * host may have resolved one before the destroy reached it; the
+     * application has not seen that yet, so it is aborted here too. */
+    struct wgv_object *device = (struct wgv_object *)a->device;
+    pthread_mutex_lock(&c->lock);
+    for (struct wgv_future *f = c->futures; f; f = f->next)
+        if (f->callback == WGV_CB_BufferMapCallback && f->object && f->object->parent == device)
+            f->aborted = true;
+    pthread_mutex_unlock(&c->lock);
+    return true;
+}

@@ -13,8 +13,9 @@
 
 /* ------------------------------------------------------------- transport */
 
-/* How a client reaches its host context. Implemented by the socket +
- * shared memory of wgv-server (transport-socket.c); virtio-gpu is next. */
+/* How a client reaches its host context: the socket + shared memory of
+ * wgv-server (transport-socket.c) or a virtio-gpu device inside a VM
+ * (transport-virtgpu.c). */
 struct wgv_transport {
     const char *name;
     /* Queues one whole command record; false if the host is gone. */
@@ -34,11 +35,26 @@ struct wgv_transport {
     uint64_t bulk_size;
 };
 
-/* Opens the transport the environment selects (docs/using.md): $WGV_SERVER
- * names a wgv-server socket; otherwise the default socket path. NULL with a
- * reason in err on failure. */
+/* Opens the transport the environment selects (transport.c, docs/using.md):
+ * $WGV_TRANSPORT forces one; else $WGV_SERVER means the socket, a virtio-gpu
+ * node offering our capset means virtgpu, and the default socket path is the
+ * last resort. NULL with a reason in err on failure. */
 struct wgv_transport *wgv_transport_open(char *err, size_t errlen);
+/* Connects to wgv-server at path (the handshake and its shared memory). */
 struct wgv_transport *wgv_transport_socket_open(const char *path, char *err, size_t errlen);
+/* The default wgv-server socket path ($XDG_RUNTIME_DIR/wgv.sock, else
+ * /tmp/wgv-<uid>.sock), written into buf. */
+void wgv_transport_socket_default(char *buf, size_t cap);
+
+/* Opens a render node and checks it is virtio-gpu with our capset and
+ * protocol version; the fd, or -1 with the reason in err. */
+int wgv_virtgpu_open_node(const char *path, char *err, size_t errlen);
+/* The lowest numbered /dev/dri/renderD* that passes wgv_virtgpu_open_node:
+ * its fd (path gets its name), or -1 if there is none. */
+int wgv_virtgpu_find_node(char *path, size_t cap);
+/* Sets up a context on an opened node (fd is owned from here on, even on
+ * failure): its shared memory, SETUP, the rings. NULL with err on failure. */
+struct wgv_transport *wgv_transport_virtgpu_open(int fd, char *err, size_t errlen);
 
 /* ----------------------------------------------------------- bulk memory */
 
@@ -236,6 +252,9 @@ WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutur
 
 /* Copies bytes into bulk memory for the command being encoded. */
 bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uint64_t *offset);
+/* Allocates bulk memory (lock held), first taking back the ranges the host
+ * is done with and, if still short, waiting for it to catch up. */
+bool wgv_client_bulk_alloc(struct wgv_client *c, uint64_t size, uint64_t *offset);
 
 /* A NUL-terminated malloc'd copy of a string view (free its data). */
 WGPUStringView wgv_string_copy(WGPUStringView s);

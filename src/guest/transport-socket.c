@@ -34,9 +34,11 @@ static bool st_send(struct wgv_transport *t, const void *bytes, size_t len)
     }
     memcpy(dst, bytes, len);
     wgv_ring_commit(&S(t)->cmd, (uint32_t)len);
-    /* Publishing each command is one release store; the doorbell syscall
-     * happens only when the host has gone idle. */
-    wgv_ring_publish(&S(t)->cmd);
+    /* Commands are published a batch at a time (one store to the shared
+     * position, one cache-line transfer, per batch) and by flush, which
+     * the client calls at every submit and before every wait; the doorbell
+     * syscall happens only when the host has gone idle. */
+    wgv_ring_publish_batched(&S(t)->cmd, WGV_RING_PUBLISH_BATCH);
     return true;
 }
 
@@ -112,19 +114,4 @@ struct wgv_transport *wgv_transport_socket_open(const char *path, char *err, siz
         .bulk_size = t->conn.shm.sizes.bulk,
     };
     return &t->base;
-}
-
-struct wgv_transport *wgv_transport_open(char *err, size_t errlen)
-{
-    const char *path = getenv("WGV_SERVER");
-    char fallback[256];
-    if (!path || !*path) {
-        const char *dir = getenv("XDG_RUNTIME_DIR");
-        if (dir && *dir)
-            snprintf(fallback, sizeof(fallback), "%s/wgv.sock", dir);
-        else
-            snprintf(fallback, sizeof(fallback), "/tmp/wgv-%u.sock", (unsigned)getuid());
-        path = fallback;
-    }
-    return wgv_transport_socket_open(path, err, errlen);
 }
