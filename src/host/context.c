@@ -409,7 +409,7 @@ static void pending_free(struct wgv_context *ctx, struct wgv_pending *p)
 {
     p->prev->next = p->next;
     p->next->prev = p->prev;
-    if (!p->repeat)
+    if (p->owed)
         ctx->pending_count--;
     free(p);
 }
@@ -483,8 +483,11 @@ size_t wgv_context_live_objects(const struct wgv_context *ctx)
 
 int wgv_context_poll(struct wgv_context *ctx)
 {
-    if (ctx->instance && ctx->pending_count)
+    /* Owed callbacks, or device events the commands just run may have
+     * caused (a destroyed device's loss), come from the backend here. */
+    if (ctx->instance && (ctx->pending_count || ctx->ran))
         ctx->procs->instanceProcessEvents(ctx->instance);
+    ctx->ran = false;
     report_fences(ctx);
     return ctx->pending_count;
 }
@@ -495,7 +498,7 @@ uint64_t wgv_context_oldest_pending_ns(const struct wgv_context *ctx)
 {
     /* The list is in call order: the first that counts is the oldest. */
     for (const struct wgv_pending *p = ctx->pending.next; p != &ctx->pending; p = p->next) {
-        if (p->repeat)
+        if (!p->owed)
             continue;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -524,8 +527,10 @@ struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callb
     p->prev = ctx->pending.prev;
     p->prev->next = p;
     ctx->pending.prev = p;
-    /* Device events may never fire: only callbacks that will count. */
-    if (!repeat)
+    /* Device events may never fire (a device that is never lost): only
+     * callbacks that will fire count as owed. */
+    p->owed = !repeat && callback != WGV_CB_DeviceLostCallback;
+    if (p->owed)
         ctx->pending_count++;
     if (result) {
         /* The object's slot waits for the callback instead of the call. */
@@ -870,6 +875,7 @@ int wgv_context_submit_copied(struct wgv_context *ctx, const void *bytes, size_t
 {
     if (ctx->lost)
         return -1;
+    ctx->ran = true;
     const uint8_t *cmds = bytes;
     size_t pos = 0;
     while (pos < len) {

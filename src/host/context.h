@@ -39,6 +39,7 @@ struct wgv_pending {
     struct wgv_pending *next, *prev;
     uint16_t callback;  /* WGV_CB_* */
     bool repeat;        /* device events: stays after firing */
+    bool owed;          /* will fire (device events may never): counts as pending */
     uint64_t key;       /* the guest's future id */
     uint64_t result;    /* handle of the object the callback delivers, or 0 */
     /* mapAsync: where the mapped bytes go */
@@ -63,6 +64,7 @@ struct wgv_context {
     struct wgv_writer reply;    /* scratch for encoding one reply */
     struct wgv_pending pending; /* list head */
     int pending_count;          /* callbacks owed (device events excluded) */
+    bool ran;                   /* commands ran since the last poll */
     uint8_t *cmd_copy;          /* private copy of the command being decoded */
     size_t cmd_copy_cap;
     bool lost, closing;

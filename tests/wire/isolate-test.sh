@@ -210,6 +210,23 @@ else
   bad watchdog_sees_a_hung_device_beside_a_busy_one "server did not start"
 fi
 
+# 5c. A guest that holds a device and does nothing for longer than the
+#     watchdog's limit owes nothing: its device-lost callback, which may
+#     never fire, is not work the GPU owes, so the worker must live.
+if start watchdog-idle --watchdog 2 && idle_guest idle 5; then
+  wait "$gpid"
+  irc=$?
+  if [ $irc = 0 ] && ! grep -q "watchdog:" "$log"; then
+    ok watchdog_leaves_an_idle_guest_alone
+  else
+    bad watchdog_leaves_an_idle_guest_alone "guest exit $irc (want 0)
+$(tail -3 "$log")"
+  fi
+  stop
+else
+  bad watchdog_leaves_an_idle_guest_alone "server or guest did not start"
+fi
+
 # 6. --no-seccomp: the worker still sets no_new_privs, without a filter.
 if start noseccomp --no-seccomp && idle_guest ns 1; then
   wpid=$(worker_pid 1)
