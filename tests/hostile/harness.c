@@ -218,10 +218,10 @@ bool good_start(struct good *g, bool know_id)
 
 void good_finish(struct good *g, const char *when)
 {
-    int st = wait_child(g->pid, 60000);
+    int st = wait_child(g->pid, 180000);
     char *out = read_all(g->out, NULL);
     if (st == -1)
-        fail("well-behaved guest %s did not finish in 60 s", when);
+        fail("well-behaved guest %s did not finish in 180 s", when);
     else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fail("well-behaved guest %s: %s %d", when, WIFEXITED(st) ? "exit" : "signal",
              WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
