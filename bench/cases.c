@@ -28,51 +28,8 @@ struct bench_state {
 
 /* -------------------------------------------------------------- shaders */
 
-static const char *matmul_wgsl =
-    "struct Dims { n : u32 }\n"
-    "@group(0) @binding(0) var<storage, read> a : array<f32>;\n"
-    "@group(0) @binding(1) var<storage, read> b : array<f32>;\n"
-    "@group(0) @binding(2) var<storage, read_write> c : array<f32>;\n"
-    "@group(0) @binding(3) var<uniform> dims : Dims;\n"
-    "const T : u32 = 32u;\n"
-    "const H : u32 = 16u;\n"
-    "var<workgroup> ta : array<array<f32, 32>, 32>;\n"
-    "var<workgroup> tb : array<array<f32, 32>, 32>;\n"
-    "@compute @workgroup_size(16, 16)\n"
-    "fn main(@builtin(local_invocation_id) l : vec3u, @builtin(workgroup_id) w : vec3u) {\n"
-    "  let n = dims.n;\n"
-    "  let row0 = w.y * T;\n"
-    "  let col0 = w.x * T;\n"
-    "  var c00 = 0.0; var c01 = 0.0; var c10 = 0.0; var c11 = 0.0;\n"
-    "  for (var t = 0u; t < n; t += T) {\n"
-    "    for (var i = 0u; i < 2u; i++) {\n"
-    "      for (var j = 0u; j < 2u; j++) {\n"
-    "        let r = l.y + i * H;\n"
-    "        let k = l.x + j * H;\n"
-    "        var va = 0.0;\n"
-    "        if (row0 + r < n && t + k < n) { va = a[(row0 + r) * n + t + k]; }\n"
-    "        ta[r][k] = va;\n"
-    "        var vb = 0.0;\n"
-    "        if (t + r < n && col0 + k < n) { vb = b[(t + r) * n + col0 + k]; }\n"
-    "        tb[r][k] = vb;\n"
-    "      }\n"
-    "    }\n"
-    "    workgroupBarrier();\n"
-    "    for (var k = 0u; k < T; k++) {\n"
-    "      let a0 = ta[l.y][k]; let a1 = ta[l.y + H][k];\n"
-    "      let b0 = tb[k][l.x]; let b1 = tb[k][l.x + H];\n"
-    "      c00 = fma(a0, b0, c00); c01 = fma(a0, b1, c01);\n"
-    "      c10 = fma(a1, b0, c10); c11 = fma(a1, b1, c11);\n"
-    "    }\n"
-    "    workgroupBarrier();\n"
-    "  }\n"
-    "  let r0 = row0 + l.y; let r1 = r0 + H;\n"
-    "  let k0 = col0 + l.x; let k1 = k0 + H;\n"
-    "  if (r0 < n && k0 < n) { c[r0 * n + k0] = c00; }\n"
-    "  if (r0 < n && k1 < n) { c[r0 * n + k1] = c01; }\n"
-    "  if (r1 < n && k0 < n) { c[r1 * n + k0] = c10; }\n"
-    "  if (r1 < n && k1 < n) { c[r1 * n + k1] = c11; }\n"
-    "}\n";
+/* matmul_wgsl: the matmul example's shader. */
+#include "matmul-wgsl.h"
 
 /* One invocation bumps a counter: the smallest dispatch with an effect. */
 static const char *tiny_wgsl =
@@ -117,6 +74,31 @@ static void on_mapped(WGPUMapAsyncStatus status, WGPUStringView message, void *u
 {
     (void)message; (void)u2;
     *(int *)u1 = status == WGPUMapAsyncStatus_Success;
+}
+
+/* Spins on wgpuInstanceProcessEvents until *flag is set (10 s at most):
+ * the lowest latency either side can give, for the round-trip case. */
+static int spin_until(struct gpu *g, volatile int *flag)
+{
+    double deadline = now_s() + 10.0;
+    for (unsigned i = 0; !*flag; i++) {
+        wgpuInstanceProcessEvents(g->instance);
+        if ((i & 1023) == 1023 && now_s() > deadline)
+            return 0;
+    }
+    return 1;
+}
+
+static void on_flag_done(WGPUQueueWorkDoneStatus status, WGPUStringView message, void *u1, void *u2)
+{
+    (void)message; (void)u2;
+    *(volatile int *)u1 = status == WGPUQueueWorkDoneStatus_Success ? 1 : 2;
+}
+
+static void on_flag_mapped(WGPUMapAsyncStatus status, WGPUStringView message, void *u1, void *u2)
+{
+    (void)message; (void)u2;
+    *(volatile int *)u1 = status == WGPUMapAsyncStatus_Success ? 1 : 2;
 }
 
 /* Maps [0, size) of `b` for reading and waits; 1 on success. */
@@ -301,14 +283,24 @@ static int roundtrip_setup(struct gpu *g, struct bench_cache *c, uint64_t size, 
 }
 
 /* size 0: empty submit + onSubmittedWorkDone; size 4: a dispatch, a copy
- * into a MapRead buffer, mapAsync and the read of 4 bytes. */
+ * into a MapRead buffer, mapAsync and the read of 4 bytes. Both sides wait
+ * in wgpuInstanceWaitAny, or with WGV_BENCH_SPIN=1 spin on
+ * wgpuInstanceProcessEvents (the lowest latency where a core is free for
+ * the spinning). */
 static double roundtrip_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
 {
     uint32_t last = 0;
+    const char *mode = getenv("WGV_BENCH_SPIN");
+    bool spin = mode && *mode && strcmp(mode, "0");
     for (uint64_t k = 0; k < iters; k++) {
+        volatile int flag = 0;
         if (size == 0) {
             wgpuQueueSubmit(g->queue, 0, NULL);
-            if (!work_done(g))
+            WGPUQueueWorkDoneCallbackInfo ci = {.mode = WGPUCallbackMode_AllowProcessEvents,
+                                                .callback = on_flag_done, .userdata1 = (void *)&flag};
+            if (spin)
+                wgpuQueueOnSubmittedWorkDone(g->queue, ci);
+            if (spin ? !spin_until(g, &flag) || flag != 1 : !work_done(g))
                 return -1;
             continue;
         }
@@ -321,7 +313,11 @@ static double roundtrip_run(struct gpu *g, struct bench_cache *c, uint64_t size,
         wgpuComputePassEncoderRelease(pass);
         wgpuCommandEncoderCopyBufferToBuffer(enc, c->buf[0], 0, c->buf[1], 0, 4);
         submit(g, enc);
-        if (!map_for_read(g, c->buf[1], 4))
+        WGPUBufferMapCallbackInfo mi = {.mode = WGPUCallbackMode_AllowProcessEvents,
+                                        .callback = on_flag_mapped, .userdata1 = (void *)&flag};
+        if (spin)
+            wgpuBufferMapAsync(c->buf[1], WGPUMapMode_Read, 0, 4, mi);
+        if (spin ? !spin_until(g, &flag) || flag != 1 : !map_for_read(g, c->buf[1], 4))
             return -1;
         const uint32_t *v = wgpuBufferGetConstMappedRange(c->buf[1], 0, 4);
         uint32_t now = v ? *v : 0;

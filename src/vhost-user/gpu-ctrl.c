@@ -349,14 +349,16 @@ static void handle(struct wgv_vu *vu, struct wgv_vq_chain *c)
     wgv_vu_fences_flush(vu);
 }
 
-bool wgv_vu_process_ctrl(struct wgv_vu *vu)
+/* Serves up to one queue's worth of requests from q with `serve` (chains
+ * that fail validation are returned with no response); true if more are
+ * waiting. A guest that keeps a queue full must not keep the main loop
+ * from the front-end's messages. */
+static bool process_queue(struct wgv_vu *vu, struct wgv_vq *q, const char *name, size_t in_max,
+                          void (*serve)(struct wgv_vu *vu, struct wgv_vq *q, struct wgv_vq_chain *c))
 {
-    struct wgv_vq *q = &vu->vq[WGV_VU_CTRLQ];
     if (!q->started || !q->enabled || !q->used)
         return false;
     uint16_t before = q->used_idx;
-    /* A queue's worth at a time: a guest that keeps the queue full must not
-     * keep the main loop from the front-end's messages. */
     bool more = false;
     for (unsigned taken = 0;; taken++) {
         if (taken == q->num) {
@@ -365,50 +367,46 @@ bool wgv_vu_process_ctrl(struct wgv_vu *vu)
         }
         struct wgv_vq_chain c;
         char err[160];
-        int rc = wgv_vq_pop(q, &vu->mem, WGV_VU_REQUEST_MAX, &c, err, sizeof(err));
+        int rc = wgv_vq_pop(q, &vu->mem, in_max, &c, err, sizeof(err));
         if (rc == WGV_VQ_EMPTY)
             break;
         if (rc == WGV_VQ_BROKEN) {
-            wgv_vu_warn(vu, "control queue: %s; queue stopped until reset", err);
+            wgv_vu_warn(vu, "%s queue: %s; queue stopped until reset", name, err);
             break;
         }
         if (rc == WGV_VQ_BAD_CHAIN) {
-            wgv_vu_log(vu, "control queue: %s", err);
+            wgv_vu_log(vu, "%s queue: %s", name, err);
             wgv_vq_push(q, c.head, 0);
             continue;
         }
-        handle(vu, &c);
+        serve(vu, q, &c);
     }
     if (q->used_idx != before)
         wgv_vq_notify(q);
     return more;
 }
 
+static void serve_ctrl(struct wgv_vu *vu, struct wgv_vq *q, struct wgv_vq_chain *c)
+{
+    (void)q;
+    handle(vu, c);
+}
+
+/* Cursor requests have no response (as in QEMU's own device); the cursor is
+ * drawn by the guest into its framebuffer otherwise. */
+static void serve_cursor(struct wgv_vu *vu, struct wgv_vq *q, struct wgv_vq_chain *c)
+{
+    (void)vu;
+    wgv_vq_push(q, c->head, 0);
+    wgv_vq_chain_free(c);
+}
+
+bool wgv_vu_process_ctrl(struct wgv_vu *vu)
+{
+    return process_queue(vu, &vu->vq[WGV_VU_CTRLQ], "control", WGV_VU_REQUEST_MAX, serve_ctrl);
+}
+
 bool wgv_vu_process_cursor(struct wgv_vu *vu)
 {
-    struct wgv_vq *q = &vu->vq[WGV_VU_CURSORQ];
-    if (!q->started || !q->enabled || !q->used)
-        return false;
-    uint16_t before = q->used_idx;
-    bool more = false;
-    for (unsigned taken = 0;; taken++) {
-        if (taken == q->num) {
-            more = true;
-            break;
-        }
-        struct wgv_vq_chain c;
-        char err[160];
-        int rc = wgv_vq_pop(q, &vu->mem, 4096, &c, err, sizeof(err));
-        if (rc == WGV_VQ_EMPTY || rc == WGV_VQ_BROKEN)
-            break;
-        if (rc == WGV_VQ_BAD_CHAIN)
-            wgv_vu_log(vu, "cursor queue: %s", err);
-        /* Cursor requests have no response (as in QEMU's own device); the
-         * cursor is drawn by the guest into its framebuffer otherwise. */
-        wgv_vq_push(q, c.head, 0);
-        wgv_vq_chain_free(&c);
-    }
-    if (q->used_idx != before)
-        wgv_vq_notify(q);
-    return more;
+    return process_queue(vu, &vu->vq[WGV_VU_CURSORQ], "cursor", 4096, serve_cursor);
 }

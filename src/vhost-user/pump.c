@@ -294,26 +294,6 @@ static void wait_requests(struct wgv_vu_pump *p, int64_t ns)
     pthread_mutex_unlock(&p->lock);
 }
 
-static void write_control_page(struct wgv_vu_pump *p)
-{
-    struct wgv_shm_control *c = wgv_shm_control(&p->shm);
-    uint64_t page = p->shm.page_size;
-    const struct wgv_shm_sizes *s = &p->shm.sizes;
-    c->layout_version = WGV_SHM_LAYOUT_VERSION;
-    c->page_size = (uint32_t)page;
-    c->reserved0 = 0;
-    c->cmd_ring_offset = page;
-    c->cmd_ring_size = s->cmd_ring;
-    c->reply_ring_offset = page + s->cmd_ring;
-    c->reply_ring_size = s->reply_ring;
-    c->bulk_offset = page + s->cmd_ring + s->reply_ring;
-    c->bulk_size = s->bulk;
-    c->total_size = p->map_len;
-    memset(c->reserved1, 0, sizeof(c->reserved1));
-    wgv_ring_shared_init(&c->cmd_ring);
-    wgv_ring_shared_init(&c->reply_ring);
-}
-
 static void refuse(struct wgv_vu_pump *p, const char *reason)
 {
     struct wgv_shm_control *c = wgv_shm_control(&p->shm);
@@ -330,7 +310,7 @@ static void *pump_main(void *arg)
 {
     struct wgv_vu_pump *p = arg;
     uint8_t *buf = malloc(WGV_MESSAGE_MAX);
-    write_control_page(p);
+    wgv_shm_write_control(&p->shm);
     wgv_shm_cmd_ring(&p->shm, &p->cmd);
     wgv_shm_reply_ring(&p->shm, &p->reply);
     struct wgv_context_io io = {

@@ -119,21 +119,30 @@ int wgv_shm_create(const struct wgv_shm_sizes *sizes, struct wgv_shm *out, char 
         clear(out);
         return -1;
     }
-    uint64_t page = out->page_size;
-    struct wgv_shm_control *c = wgv_shm_control(out);
-    c->magic = WGV_SHM_MAGIC;
+    (void)total;
+    wgv_shm_write_control(out);
+    wgv_shm_control(out)->magic = WGV_SHM_MAGIC;
+    return 0;
+}
+
+void wgv_shm_write_control(const struct wgv_shm *shm)
+{
+    uint64_t page = shm->page_size;
+    const struct wgv_shm_sizes *s = &shm->sizes;
+    struct wgv_shm_control *c = wgv_shm_control(shm);
     c->layout_version = WGV_SHM_LAYOUT_VERSION;
     c->page_size = (uint32_t)page;
+    c->reserved0 = 0;
     c->cmd_ring_offset = page;
-    c->cmd_ring_size = sizes->cmd_ring;
-    c->reply_ring_offset = page + sizes->cmd_ring;
-    c->reply_ring_size = sizes->reply_ring;
-    c->bulk_offset = page + sizes->cmd_ring + sizes->reply_ring;
-    c->bulk_size = sizes->bulk;
-    c->total_size = total;
+    c->cmd_ring_size = s->cmd_ring;
+    c->reply_ring_offset = page + s->cmd_ring;
+    c->reply_ring_size = s->reply_ring;
+    c->bulk_offset = page + s->cmd_ring + s->reply_ring;
+    c->bulk_size = s->bulk;
+    c->total_size = wgv_shm_total_size(s);
+    memset(c->reserved1, 0, sizeof(c->reserved1));
     wgv_ring_shared_init(&c->cmd_ring);
     wgv_ring_shared_init(&c->reply_ring);
-    return 0;
 }
 
 int wgv_shm_map(int fd, const struct wgv_shm_sizes *sizes, struct wgv_shm *out, char *err,

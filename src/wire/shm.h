@@ -86,6 +86,10 @@ void wgv_shm_unmap(struct wgv_shm *shm);
 /* The control page. */
 struct wgv_shm_control *wgv_shm_control(const struct wgv_shm *shm);
 
+/* Writes the control page's layout for shm->sizes and empties both rings'
+ * control blocks; leaves `magic` to the caller, who writes it last. */
+void wgv_shm_write_control(const struct wgv_shm *shm);
+
 /* Attach ring handles to the command or reply ring (both sides). */
 int wgv_shm_cmd_ring(const struct wgv_shm *shm, struct wgv_ring *ring);
 int wgv_shm_reply_ring(const struct wgv_shm *shm, struct wgv_ring *ring);
