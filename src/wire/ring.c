@@ -152,7 +152,7 @@ bool wgv_ring_publish(struct wgv_ring *ring)
      * within a batch even while space lasts (the next reserve fails). */
     uint64_t tail;
     if (!ring->broken)
-        load_tail(ring, memory_order_relaxed, &tail);
+        load_tail(ring, memory_order_acquire, &tail);
     /* Cheap load first: while the consumer is busy this is all we do. */
     if (atomic_load_explicit(&sh->consumer_idle, memory_order_seq_cst) != 0 &&
         atomic_exchange(&sh->consumer_idle, 0) != 0) {
