@@ -44,16 +44,19 @@ struct case_info {
     uint64_t quick[MAX_SIZES];
 };
 
+/* Size lists end with END (0 is a size: the empty round trip). */
+#define END UINT64_MAX
+
 static const struct case_info case_table[] = {
-    {"matmul", "GFLOP/s", 1e9, PER_SECOND, false, {256, 512, 1024, 2048, 4096}, {64}},
-    {"storm", "dispatches/s", 1, PER_SECOND, false, {1, 10, 100, 1000, 10000}, {10, 100}},
-    {"roundtrip", "us", 1, LATENCY_US, false, {0, 4}, {0, 4}},
+    {"matmul", "GFLOP/s", 1e9, PER_SECOND, false, {256, 512, 1024, 2048, 4096, END}, {64, END}},
+    {"storm", "dispatches/s", 1, PER_SECOND, false, {1, 10, 100, 1000, 10000, END}, {10, 100, END}},
+    {"roundtrip", "us", 1, LATENCY_US, false, {0, 4, END}, {0, 4, END}},
     {"upload", "GB/s", 1e9, PER_SECOND, true,
-     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20}, {4096, 1 << 20}},
+     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20, END}, {4096, 1 << 20, END}},
     {"readback", "GB/s", 1e9, PER_SECOND, true,
-     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20}, {4096, 1 << 20}},
-    {"churn", "objects/s", 1, PER_SECOND, false, {10, 100, 1000}, {10}},
-    {"render", "draws/s", 1, PER_SECOND, false, {10, 100, 1000, 10000}, {10}},
+     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20, END}, {4096, 1 << 20, END}},
+    {"churn", "objects/s", 1, PER_SECOND, false, {10, 100, 1000, END}, {10, END}},
+    {"render", "draws/s", 1, PER_SECOND, false, {10, 100, 1000, 10000, END}, {10, END}},
 };
 #define CASE_COUNT (sizeof case_table / sizeof case_table[0])
 
@@ -480,7 +483,7 @@ int main(int argc, char **argv)
         if (!case_selected(&o, ci->name))
             continue;
         const uint64_t *sizes = o.quick ? ci->quick : ci->sizes;
-        for (int s = 0; s < MAX_SIZES && (sizes[s] || (s == 0 && !strcmp(ci->name, "roundtrip"))); s++) {
+        for (int s = 0; s < MAX_SIZES && sizes[s] != END; s++) {
             if (!strcmp(ci->name, "matmul") && sizes[s] > o.max_matmul)
                 continue;
             if (measure(&o, &native, &wire, ci, sizes[s], &rows[nrows]) < 0) {
