@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "encode.h"
 #include "harness.h"
 #include "protocol.h"
 #include "wgv-guest-wire.h"
@@ -52,31 +53,12 @@ static bool on_reply(void *user, const void *bytes, size_t len)
     return true;
 }
 
-static uint64_t obj_to_wire(void *user, uint16_t type, const void *native)
-{
-    (void)user, (void)type;
-    return (uint64_t)(uintptr_t)native;
-}
-
-static bool obj_from_wire(void *user, uint16_t type, uint64_t handle, void **native)
-{
-    (void)user, (void)type, (void)handle, (void)native;
-    return false;
-}
-
-static const struct wgv_codec_ops ops = {.object_to_wire = obj_to_wire,
-                                         .object_from_wire = obj_from_wire};
 
 /* Encodes one command; returns wgv_context_submit's result. */
 static int send(struct conn *c, unsigned op, const void *args)
 {
     struct wgv_writer w;
-    wgv_writer_init(&w);
-    struct wgv_cmd_header h = {0, (uint16_t)op, 0};
-    wgv_writer_put(&w, &h, sizeof(h));
-    wgv_encode(&wgv_guest_abi, &ops, wgv_command_shape[op], args, &w);
-    h.size = (uint32_t)w.len;
-    memcpy(w.data, &h, sizeof(h));
+    test_encode_command(op, args, &w);
     int rc = wgv_context_submit(c->ctx, w.data, w.len);
     wgv_writer_free(&w);
     return rc;
@@ -328,7 +310,7 @@ static bool saw_uncaptured(struct conn *c, WGPUErrorType type)
         struct wgv_gcb_UncapturedErrorCallback args;
         wgv_reader_init(&r, h + 1, h->size - sizeof(*h));
         wgv_arena_init(&a, 1 << 16);
-        bool ok = wgv_decode(&wgv_guest_abi, &ops, wgv_callback_shape[WGV_CB_UncapturedErrorCallback],
+        bool ok = wgv_decode(&wgv_guest_abi, &test_raw_ops, wgv_callback_shape[WGV_CB_UncapturedErrorCallback],
                              &args, &r, &a);
         wgv_arena_free(&a);
         if (ok && args.type == type)

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encode.h"
 #include "frontend.h"
 #include "harness.h"
 #include "protocol.h"
@@ -207,31 +208,12 @@ struct guest {
 
 static const struct wgv_shm_sizes small = {64 << 10, 64 << 10, 64 << 10};
 
-static uint64_t obj_to_wire(void *user, uint16_t type, const void *native)
-{
-    (void)user, (void)type;
-    return (uint64_t)(uintptr_t)native;
-}
-
-static bool obj_from_wire(void *user, uint16_t type, uint64_t handle, void **native)
-{
-    (void)user, (void)type, (void)handle, (void)native;
-    return false;
-}
-
-static const struct wgv_codec_ops ops = {.object_to_wire = obj_to_wire,
-                                         .object_from_wire = obj_from_wire};
 
 /* Publishes one command; sends KICK when the host's consumer was idle. */
 static bool send_wire(struct guest *g, unsigned op, const void *args)
 {
     struct wgv_writer w;
-    wgv_writer_init(&w);
-    struct wgv_cmd_header h = {0, (uint16_t)op, 0};
-    wgv_writer_put(&w, &h, sizeof(h));
-    wgv_encode(&wgv_guest_abi, &ops, wgv_command_shape[op], args, &w);
-    h.size = (uint32_t)w.len;
-    memcpy(w.data, &h, sizeof(h));
+    test_encode_command(op, args, &w);
     int st;
     void *dst = wgv_ring_reserve(&g->cmd, (uint32_t)w.len, 1000000000, &st);
     if (dst) {
