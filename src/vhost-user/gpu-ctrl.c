@@ -118,6 +118,13 @@ static void show(struct wgv_vu *vu, const struct wgv_vu_resource *r, struct wgv_
                           (size_t)r->width * 4);
 }
 
+/* The 2D resource `id` names, or NULL (none, or a 3D one). */
+static struct wgv_vu_resource *find_2d(const struct wgv_vu *vu, uint32_t id)
+{
+    struct wgv_vu_resource *r = wgv_vu_res_find(vu, id);
+    return r && r->kind == WGV_VU_RES_2D ? r : NULL;
+}
+
 static uint32_t set_scanout(struct wgv_vu *vu, const uint8_t *in, size_t len)
 {
     struct wgv_gpu_set_scanout c;
@@ -129,8 +136,8 @@ static uint32_t set_scanout(struct wgv_vu *vu, const uint8_t *in, size_t len)
         scanout_off(vu);
         return WGV_GPU_RESP_OK_NODATA;
     }
-    struct wgv_vu_resource *r = wgv_vu_res_find(vu, c.resource_id);
-    if (!r || r->kind != WGV_VU_RES_2D)
+    struct wgv_vu_resource *r = find_2d(vu, c.resource_id);
+    if (!r)
         return WGV_GPU_RESP_ERR_INVALID_RESOURCE_ID;
     if (!rect_inside(&c.r, r->width, r->height) || !c.r.width || !c.r.height)
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
@@ -146,8 +153,8 @@ static uint32_t flush(struct wgv_vu *vu, const uint8_t *in, size_t len)
     struct wgv_gpu_resource_flush c;
     if (!TAKE(c, in, len))
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
-    struct wgv_vu_resource *r = wgv_vu_res_find(vu, c.resource_id);
-    if (!r || r->kind != WGV_VU_RES_2D)
+    struct wgv_vu_resource *r = find_2d(vu, c.resource_id);
+    if (!r)
         return WGV_GPU_RESP_ERR_INVALID_RESOURCE_ID;
     if (!rect_inside(&c.r, r->width, r->height))
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
@@ -161,8 +168,8 @@ static uint32_t transfer_2d(struct wgv_vu *vu, const uint8_t *in, size_t len)
     struct wgv_gpu_transfer_to_host_2d c;
     if (!TAKE(c, in, len))
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
-    struct wgv_vu_resource *r = wgv_vu_res_find(vu, c.resource_id);
-    if (!r || r->kind != WGV_VU_RES_2D)
+    struct wgv_vu_resource *r = find_2d(vu, c.resource_id);
+    if (!r)
         return WGV_GPU_RESP_ERR_INVALID_RESOURCE_ID;
     if (!r->iov || !rect_inside(&c.r, r->width, r->height))
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;

@@ -78,6 +78,20 @@ static void wait_for(WGPUFuture f)
     }
 }
 
+/* The default adapter of the instance (exits 2 without one). */
+static WGPUAdapter new_adapter(void)
+{
+    WGPUAdapter a = NULL;
+    WGPURequestAdapterCallbackInfo ac = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
+    ac.mode = WGPUCallbackMode_WaitAnyOnly;
+    ac.callback = on_adapter;
+    ac.userdata1 = &a;
+    wait_for(wgpuInstanceRequestAdapter(instance, NULL, ac));
+    if (!a)
+        exit(2);
+    return a;
+}
+
 static WGPUDevice new_device(WGPUAdapter a)
 {
     WGPUDevice d = NULL;
@@ -104,13 +118,7 @@ static void connect_device(void)
     instance = wgpuCreateInstance(&id);
     if (!instance)
         exit(2);
-    WGPURequestAdapterCallbackInfo ac = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
-    ac.mode = WGPUCallbackMode_WaitAnyOnly;
-    ac.callback = on_adapter;
-    ac.userdata1 = &adapter;
-    wait_for(wgpuInstanceRequestAdapter(instance, NULL, ac));
-    if (!adapter)
-        exit(2);
+    adapter = new_adapter();
     device = new_device(adapter);
     queue = wgpuDeviceGetQueue(device);
 }
@@ -192,15 +200,7 @@ int main(int argc, char **argv)
         WGPUDevice busy = NULL;
         WGPUQueue busy_queue = NULL;
         if (second) {
-            WGPUAdapter a2 = NULL;
-            WGPURequestAdapterCallbackInfo ac = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
-            ac.mode = WGPUCallbackMode_WaitAnyOnly;
-            ac.callback = on_adapter;
-            ac.userdata1 = &a2;
-            wait_for(wgpuInstanceRequestAdapter(instance, NULL, ac));
-            if (!a2)
-                exit(2);
-            busy = new_device(a2);
+            busy = new_device(new_adapter());
             busy_queue = wgpuDeviceGetQueue(busy);
         }
         run(endless, init, 4, 1);
