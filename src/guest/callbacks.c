@@ -38,6 +38,60 @@ static bool delivers_object(unsigned cb)
            cb == WGV_CB_CreateRenderPipelineAsyncCallback;
 }
 
+bool wgv_lost_callback_args(unsigned cb, const char *reason, void *args, size_t cap)
+{
+    /* As measured natively on a destroyed device (tests/parity/
+     * device_destroy.c, docs/protocol.md): maps abort, work done and error
+     * scopes succeed with nothing to report, async pipelines succeed with an
+     * object that is as lost as its device, compilation info is empty. */
+    static const WGPUCompilationInfo no_messages = WGPU_COMPILATION_INFO_INIT;
+    WGPUStringView msg = {reason, WGPU_STRLEN};
+    WGPUStringView none = {"", 0};
+    memset(args, 0, cap);
+#define LOST_ARGS(type, ...)                                                     \
+    do {                                                                         \
+        if (cap < sizeof(struct type))                                           \
+            return false;                                                        \
+        *(struct type *)args = (struct type){__VA_ARGS__};                       \
+    } while (0)
+    switch (cb) {
+    case WGV_CB_BufferMapCallback:
+        LOST_ARGS(wgv_gcb_BufferMapCallback, WGPUMapAsyncStatus_Aborted, msg);
+        return true;
+    case WGV_CB_CompilationInfoCallback:
+        LOST_ARGS(wgv_gcb_CompilationInfoCallback, WGPUCompilationInfoRequestStatus_Success,
+                  &no_messages);
+        return true;
+    case WGV_CB_CreateComputePipelineAsyncCallback:
+        LOST_ARGS(wgv_gcb_CreateComputePipelineAsyncCallback,
+                  WGPUCreatePipelineAsyncStatus_Success, none);
+        return true;
+    case WGV_CB_CreateRenderPipelineAsyncCallback:
+        LOST_ARGS(wgv_gcb_CreateRenderPipelineAsyncCallback,
+                  WGPUCreatePipelineAsyncStatus_Success, none);
+        return true;
+    case WGV_CB_DeviceLostCallback:
+        LOST_ARGS(wgv_gcb_DeviceLostCallback, WGPUDeviceLostReason_Unknown, msg);
+        return true;
+    case WGV_CB_PopErrorScopeCallback:
+        LOST_ARGS(wgv_gcb_PopErrorScopeCallback, WGPUPopErrorScopeStatus_Success,
+                  WGPUErrorType_NoError, none);
+        return true;
+    case WGV_CB_QueueWorkDoneCallback:
+        LOST_ARGS(wgv_gcb_QueueWorkDoneCallback, WGPUQueueWorkDoneStatus_Success, none);
+        return true;
+    case WGV_CB_RequestAdapterCallback:
+        LOST_ARGS(wgv_gcb_RequestAdapterCallback, WGPURequestAdapterStatus_Error, msg);
+        return true;
+    case WGV_CB_RequestDeviceCallback:
+        LOST_ARGS(wgv_gcb_RequestDeviceCallback, WGPURequestDeviceStatus_Error, msg);
+        return true;
+    default:
+        return false; /* uncaptured errors: nothing more is reported */
+    }
+#undef LOST_ARGS
+}
+
 static void map_done(struct wgv_client *c, struct wgv_buffer *b, uint64_t future, bool ok)
 {
     pthread_mutex_lock(&c->lock);

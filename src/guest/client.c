@@ -321,7 +321,7 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
     h.size = (uint32_t)w->len;
     memcpy(w->data, &h, sizeof(h));
     if (!c->t->send(c->t, w->data, w->len)) {
-        client_lost(c, "the host connection is gone");
+        client_lost(c, "the connection to the host was lost");
         return;
     }
     /* A submit starts GPU work: the host sees it now, not a batch later. */
@@ -412,29 +412,60 @@ void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t si
     staged_push(&c->bulk, offset, size, c->t->produced(c->t));
 }
 
+/* Makes a pending future ready with callback arguments made here (lock
+ * held); false if out of memory. */
+static bool future_complete_locked(struct wgv_client *c, struct wgv_future *f, const void *args)
+{
+    struct wgv_writer w;
+    wgv_writer_init(&w);
+    struct wgv_reply_header h = {0, WGV_REPLY_CALLBACK, f->callback, f->id};
+    wgv_writer_put(&w, &h, sizeof(h));
+    wgv_encode(&wgv_guest_abi, &c->ops, wgv_callback_shape[f->callback], args, &w);
+    if (w.failed) {
+        wgv_writer_free(&w);
+        return false;
+    }
+    h.size = (uint32_t)w.len;
+    memcpy(w.data, &h, sizeof(h));
+    f->reply = w.data;
+    f->reply_len = w.len;
+    f->state = WGV_FUTURE_READY;
+    f->ready_seq = ++c->next_ready_seq;
+    return true;
+}
+
 void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *args)
 {
     pthread_mutex_lock(&c->lock);
     for (struct wgv_future *f = c->futures; f; f = f->next) {
-        if (f->id != id || f->state != WGV_FUTURE_PENDING)
-            continue;
-        struct wgv_writer w;
-        wgv_writer_init(&w);
-        struct wgv_reply_header h = {0, WGV_REPLY_CALLBACK, f->callback, id};
-        wgv_writer_put(&w, &h, sizeof(h));
-        wgv_encode(&wgv_guest_abi, &c->ops, wgv_callback_shape[f->callback], args, &w);
-        if (!w.failed) {
-            h.size = (uint32_t)w.len;
-            memcpy(w.data, &h, sizeof(h));
-            f->reply = w.data;
-            f->reply_len = w.len;
-            f->state = WGV_FUTURE_READY;
-        } else {
-            wgv_writer_free(&w);
+        if (f->id == id && f->state == WGV_FUTURE_PENDING) {
+            future_complete_locked(c, f, args);
+            break;
         }
-        break;
     }
     pthread_mutex_unlock(&c->lock);
+}
+
+/* The host is gone: every future still pending completes now, as it would
+ * on a lost device (lock held). Device-lost callbacks come first, then the
+ * rest in the order they were issued. Repeating events never fire again. */
+static void lose_pending_futures(struct wgv_client *c)
+{
+    _Alignas(16) uint8_t args[256];
+    uint64_t base = c->next_ready_seq;
+    bool any = false;
+    for (struct wgv_future *f = c->futures; f; f = f->next) {
+        if (f->state != WGV_FUTURE_PENDING || f->repeat)
+            continue;
+        if (!wgv_lost_callback_args(f->callback, c->lost_reason, args, sizeof(args)) ||
+            !future_complete_locked(c, f, args))
+            continue;
+        bool first = f->callback == WGV_CB_DeviceLostCallback;
+        f->ready_seq = base + (first ? 0 : c->next_future) + f->id;
+        any = true;
+    }
+    if (any)
+        c->next_ready_seq = base + 2 * c->next_future + 1;
 }
 
 static struct wgv_future *future_find(struct wgv_client *c, uint64_t id, struct wgv_future ***link)
@@ -464,13 +495,7 @@ static void client_lost(struct wgv_client *c, const char *reason)
     c->lost = true;
     snprintf(c->lost_reason, sizeof(c->lost_reason), "%.255s", reason);
     fprintf(stderr, "webgpu-virtio: %s\n", c->lost_reason);
-    for (struct wgv_future *f = c->futures; f; f = f->next) {
-        if (f->callback != WGV_CB_DeviceLostCallback || f->state != WGV_FUTURE_PENDING)
-            continue;
-        struct wgv_gcb_DeviceLostCallback a = {WGPUDeviceLostReason_Unknown,
-                                               {c->lost_reason, WGPU_STRLEN}};
-        wgv_future_complete_local(c, f->id, &a);
-    }
+    lose_pending_futures(c);
 }
 
 static void handle_lost(struct wgv_client *c, const uint8_t *body, size_t len)
@@ -494,7 +519,7 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
         if (n == 0)
             break;
         if (n < 0 || (size_t)n < sizeof(struct wgv_reply_header)) {
-            client_lost(c, "the host connection is gone");
+            client_lost(c, "the connection to the host was lost");
             break;
         }
         struct wgv_reply_header h;
@@ -548,6 +573,22 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
             f->next = NULL;
             *fire_tail = f;
             fire_tail = &f->next;
+        }
+    }
+    if (c->lost) {
+        /* Futures made since the loss complete too, and spontaneous ones
+         * fire now rather than at some later call. */
+        lose_pending_futures(c);
+        for (struct wgv_future **l = &c->futures; *l;) {
+            struct wgv_future *f = *l;
+            if (f->state == WGV_FUTURE_READY && f->mode == WGPUCallbackMode_AllowSpontaneous) {
+                *l = f->next;
+                f->next = NULL;
+                *fire_tail = f;
+                fire_tail = &f->next;
+            } else {
+                l = &f->next;
+            }
         }
     }
     return fire;

@@ -192,6 +192,10 @@ WGPUFuture wgv_future_create(struct wgv_client *c, unsigned callback, WGPUCallba
 /* Completes a future here, without the host, with callback arguments `args`
  * (the callback's generated struct); for errors the guest detects itself. */
 void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *args);
+/* Fills `args` (cap bytes) with what a callback of type `cb` reports when
+ * its device is lost for `reason` (the connection to the host is gone):
+ * the statuses the host's implementation gives on a lost device. */
+bool wgv_lost_callback_args(unsigned cb, const char *reason, void *args, size_t cap);
 /* Marks a future as a device event: repeating (uncaptured errors) or not,
  * holding no reference on its device. Call before it is sent. */
 void wgv_future_make_event(struct wgv_client *c, uint64_t id, bool repeat);

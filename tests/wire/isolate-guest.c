@@ -65,13 +65,14 @@ static void on_lost(WGPUDevice const *d, WGPUDeviceLostReason r, WGPUStringView 
            m.data ? m.data : "");
 }
 
-/* Waits for one future; when the host is gone, exits 3 if every device
- * this guest made was told it is lost, 2 if not. */
+/* Waits for one future; once the host is gone (every callback owed then
+ * completes, device-lost callbacks first), exits 3 if every device this
+ * guest made was told it is lost, 2 if not. */
 static void wait_for(WGPUFuture f)
 {
     WGPUFutureWaitInfo w = {f, 0};
     WGPUWaitStatus s = wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX);
-    if (s != WGPUWaitStatus_Success || !w.completed) {
+    if (s != WGPUWaitStatus_Success || !w.completed || devices_lost) {
         printf("host connection gone (wait status %d), %d devices lost\n", (int)s, devices_lost);
         wgpuInstanceProcessEvents(instance);
         exit(devices_lost == devices_made ? 3 : 2);
