@@ -187,7 +187,7 @@ static bool ops_new_object(void *user, uint16_t type, uint64_t handle)
     if (ctx->cmd_claims >= WGV_CLAIMS_MAX)
         return false;
     bool over = ctx->objects.live >= ctx->objects.max_objects;
-    struct wgv_slot *s = wgv_objects_claim(&ctx->objects, type, handle);
+    struct wgv_slot *s = wgv_objects_claim(&ctx->objects, type, handle, &ctx->cmd_claim_why);
     if (!s)
         return false;
     ctx->cmd_over_quota |= over;
@@ -392,7 +392,8 @@ struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
         return NULL;
     }
     /* The guest's instance is always handle 1, generation 1. */
-    struct wgv_slot *s = wgv_objects_claim(&ctx->objects, WGV_OBJ_Instance, (1ull << 32) | 1);
+    struct wgv_slot *s = wgv_objects_claim(&ctx->objects, WGV_OBJ_Instance, (1ull << 32) | 1,
+                                           NULL);
     s->handle = ctx->instance;
     s->state = WGV_SLOT_LIVE;
     /* What the guest's instance getters answer. */
@@ -435,7 +436,7 @@ void wgv_context_destroy(struct wgv_context *ctx)
                 struct wgv_slot *s = &tab->slots[id];
                 if (s->state == WGV_SLOT_LIVE && s->handle)
                     wgv_host_release_object(ctx, t, s->handle);
-                wgv_objects_free(&ctx->objects, s);
+                wgv_objects_free(&ctx->objects, t, s);
             }
         }
     }
@@ -807,9 +808,13 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     ctx->cmd_claims = 0;
     ctx->cmd_error_object = false;
     ctx->cmd_over_quota = false;
+    ctx->cmd_claim_why = NULL;
     ctx->cmd_receiver = NULL;
     if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
-        wgv_context_fail(ctx, "decode: %s: %s", wgv_command_name[h.opcode], r.error);
+        /* A refused claim is the decoder's last step: say why. */
+        wgv_context_fail(ctx, "decode: %s: %s%s%s", wgv_command_name[h.opcode], r.error,
+                         ctx->cmd_claim_why ? ": " : "",
+                         ctx->cmd_claim_why ? ctx->cmd_claim_why : "");
         return false;
     }
     if (r.pos != r.len) {
@@ -929,7 +934,7 @@ void wgv_host_exec_wgvRelease(struct wgv_context *ctx, struct wgv_ha_wgvRelease 
         }
         wgv_host_release_object(ctx, a->object_type, s->handle);
     }
-    wgv_objects_free(&ctx->objects, s);
+    wgv_objects_free(&ctx->objects, a->object_type, s);
 }
 
 void wgv_host_exec_wgpuInstanceRequestAdapter(struct wgv_context *ctx,

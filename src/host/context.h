@@ -82,6 +82,7 @@ struct wgv_context {
     unsigned cmd_claims;
     bool cmd_error_object;
     bool cmd_over_quota;        /* a claim went past max_objects */
+    const char *cmd_claim_why;  /* why the object table refused a claim */
     struct wgv_slot *cmd_receiver; /* the first object the command names */
     unsigned cmd_receiver_type;
     uint64_t cmd_receiver_handle;

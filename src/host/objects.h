@@ -25,10 +25,21 @@ struct wgv_slot {
     uint8_t state;
 };
 
+/* Free slots a table may hold when the guest names a new id past its end.
+ * The guest library reuses freed ids before it takes new ones, so its new
+ * ids come when none is free; the slack covers threads whose commands
+ * cross (a freed id taken by one thread, not yet sent, while another sends
+ * a new one). The ids of a type so stay within its objects in use plus
+ * this, and the table's memory within the object quota. */
+#define WGV_OBJECTS_FREE_SLACK 1024u
+/* Largest table length: keeps the capacity arithmetic far from overflow. */
+#define WGV_OBJECTS_LEN_MAX (1u << 30)
+
 struct wgv_table {
     struct wgv_slot *slots; /* slots[0] is unused: id 0 is null */
     uint32_t len;           /* ids 1 .. len-1 have been seen */
     uint32_t cap;
+    uint32_t used;          /* slots among them that are not free */
 };
 
 struct wgv_objects {
@@ -50,11 +61,14 @@ void wgv_objects_fini(struct wgv_objects *o);
 struct wgv_slot *wgv_objects_get(struct wgv_objects *o, unsigned type, uint64_t handle);
 
 /* Claims the slot of a handle a command creates: the id is at most one past
- * the table, the slot is free, and the generation is newer than the last.
- * Returns the slot (state RESERVED) or NULL. */
-struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_t handle);
+ * the table (and one past it only while fewer than WGV_OBJECTS_FREE_SLACK
+ * slots are free), the slot is free, and the generation is newer than the
+ * last. Returns the slot (state RESERVED), or NULL with the reason in *why
+ * (when why is not NULL). */
+struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_t handle,
+                                   const char **why);
 
-/* Marks a slot free (the caller released its backend object). */
-void wgv_objects_free(struct wgv_objects *o, struct wgv_slot *slot);
+/* Marks a slot of type `type` free (the caller released its backend object). */
+void wgv_objects_free(struct wgv_objects *o, unsigned type, struct wgv_slot *slot);
 
 #endif

@@ -1145,6 +1145,74 @@ static void request_device_into_a_live_id(void)
     expect_lost(&g, "cannot be created", true);
 }
 
+/* Creates command encoders ids first .. last-1 (generation gen), each
+ * released at once when `release`, in batches; stops once the context is
+ * lost. Returns the first id not sent. */
+static uint32_t encoder_churn(struct gconn *g, uint32_t first, uint32_t last, uint32_t gen,
+                              bool release)
+{
+    uint32_t id = first;
+    while (id < last && !g->lost && !failed()) {
+        struct wgv_writer w;
+        wgv_writer_init(&w);
+        for (unsigned i = 0; i < 256 && id < last; i++, id++) {
+            struct wgv_ga_wgpuDeviceCreateCommandEncoder ce = {
+                OBJ(WGPUDevice, 1), NULL, OBJG(WGPUCommandEncoder, id, gen)};
+            g_encode(WGV_OP_wgpuDeviceCreateCommandEncoder, &ce, &w);
+            if (release) {
+                struct wgv_ga_wgvRelease r = {WGV_OBJ_CommandEncoder, H(id, gen)};
+                g_encode(WGV_OP_wgvRelease, &r, &w);
+            }
+        }
+        push_batch(g, &w);
+        wgv_writer_free(&w);
+        if (!g_drain(g, 10000))
+            break;
+        g_pump(g);
+    }
+    return id;
+}
+
+/* Objects created and released with ever-new ids, never reusing a freed
+ * one: each new id used to grow the host's table for good, uncharged (and
+ * at 2^31 entries its capacity doubling wrapped). The guest library reuses
+ * freed ids before it takes new ones, so the host lets the ids of a type run
+ * only a little (1024) ahead of its objects in use: the context must end
+ * after about that many, naming the reason. */
+static void new_ids_instead_of_freed_ones(void)
+{
+    WITH_DEVICE(g);
+    enum { IDS = 16384 };
+    uint32_t sent = encoder_churn(&g, 1, IDS, 1, true);
+    if (!g.lost)
+        g_pump(&g);
+    const char *at = strstr(g.lost_reason, "object ");
+    unsigned long refused = at ? strtoul(at + 7, NULL, 10) : 0;
+    if (g.lost && (!refused || refused > 1024 + 64))
+        fail("the host let a guest name %lu new ids with every older one free (%s)", refused,
+             g.lost_reason);
+    else if (g.lost)
+        fprintf(stderr, "hostile:   ended at id %lu: %s\n", refused, g.lost_reason);
+    else
+        fprintf(stderr, "hostile:   %u new ids sent, each released, context alive\n", sent - 1);
+    expect_lost(&g, "freed ids", true);
+}
+
+/* A few freed ids left unused while a new one is taken, as two guest
+ * threads whose commands cross may do: still served. */
+static void new_id_while_a_few_are_free_is_served(void)
+{
+    WITH_DEVICE(g);
+    encoder_churn(&g, 1, 201, 1, false);
+    for (uint32_t id = 1; id <= 200; id += 2)
+        g_release(&g, WGV_OBJ_CommandEncoder, H(id, 1));
+    /* 100 ids free; new ones go on being accepted while that stays so. */
+    encoder_churn(&g, 201, 301, 1, false);
+    for (uint32_t id = 2; id <= 300; id += (id < 200 ? 2 : 1))
+        g_release(&g, WGV_OBJ_CommandEncoder, H(id, 1));
+    expect_alive_and_leave(&g, 0);
+}
+
 static void release_twice(void)
 {
     WITH_DEVICE(g);
@@ -2918,6 +2986,8 @@ int main(int argc, char **argv)
     ATTACK(stale_handle_after_reuse);
     ATTACK(create_with_an_id_that_is_live);
     ATTACK(request_device_into_a_live_id);
+    ATTACK(new_ids_instead_of_freed_ones);
+    ATTACK(new_id_while_a_few_are_free_is_served);
     ATTACK(release_twice);
     ATTACK(use_after_release);
     ATTACK(queue_used_after_release);
