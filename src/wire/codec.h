@@ -1,7 +1,7 @@
 /* The wire codec: one table-driven encoder and decoder for every struct,
  * command and reply of the protocol.
  *
- * The generator (api/generate.py) describes each C-level shape -- a struct of
+ * The generator (api/wiregen.py) describes each C-level shape -- a struct of
  * the ABI a side speaks, the argument list of a function, the arguments of a
  * callback -- as a table of members with their wire kind and their offset in
  * that side's C layout. Both sides run the same interpreter over their own
