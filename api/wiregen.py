@@ -593,12 +593,17 @@ class Gen:
                      f'(WGPUProc){ci["param"]}.callback, {ci["param"]}.userdata1, {ci["param"]}.userdata2, '
                      f'(struct wgv_object *){res});')
             o.append(f'    a.{ci["param"]}_future = future.id;')
-        if fn in self.wire['guest_hooks']['functions']:
+        hooked = fn in self.wire['guest_hooks']['functions']
+        if hooked:
             o.append(f'    if (wgv_guest_hook_{fn}(c, &a))')
             o.append(f'        wgv_client_send_locked(c, WGV_OP_{fn}, &a);')
         else:
             o.append(f'    wgv_client_send_locked(c, WGV_OP_{fn}, &a);')
         o.append('    pthread_mutex_unlock(&c->lock);')
+        if hooked:
+            # A hook may complete AllowSpontaneous callbacks (a device's
+            # destruction): they fire before the call returns, unlocked.
+            o.append('    wgv_client_fire_spontaneous(c);')
         if ci:
             o.append('    return future;')
         elif result:

@@ -38,59 +38,103 @@ static bool delivers_object(unsigned cb)
            cb == WGV_CB_CreateRenderPipelineAsyncCallback;
 }
 
-bool wgv_lost_callback_args(unsigned cb, const char *reason, void *args, size_t cap)
-{
-    /* As measured natively on a destroyed device (tests/parity/
-     * device_destroy.c, docs/protocol.md): maps abort, work done and error
-     * scopes succeed with nothing to report, async pipelines succeed with an
-     * object that is as lost as its device, compilation info is empty. */
-    static const WGPUCompilationInfo no_messages = WGPU_COMPILATION_INFO_INIT;
-    WGPUStringView msg = {reason, WGPU_STRLEN};
-    WGPUStringView none = {"", 0};
-    memset(args, 0, cap);
-#define LOST_ARGS(type, ...)                                                     \
+#define SET_ARGS(type, ...)                                                      \
     do {                                                                         \
         if (cap < sizeof(struct type))                                           \
             return false;                                                        \
         *(struct type *)args = (struct type){__VA_ARGS__};                       \
     } while (0)
+
+bool wgv_lost_callback_args(unsigned cb, WGPUDeviceLostReason why, const char *message,
+                            void *args, size_t cap)
+{
+    /* As measured natively on a destroyed device (tests/parity/
+     * device_destroy.c, teardown.c): maps abort, work done and error scopes
+     * succeed with nothing to report, async pipelines succeed with an object
+     * that is as lost as its device, compilation info is empty. */
+    static const WGPUCompilationInfo no_messages = WGPU_COMPILATION_INFO_INIT;
+    WGPUStringView msg = {message, WGPU_STRLEN};
+    WGPUStringView none = {"", 0};
+    memset(args, 0, cap);
     switch (cb) {
     case WGV_CB_BufferMapCallback:
-        LOST_ARGS(wgv_gcb_BufferMapCallback, WGPUMapAsyncStatus_Aborted, msg);
+        SET_ARGS(wgv_gcb_BufferMapCallback, WGPUMapAsyncStatus_Aborted, msg);
         return true;
     case WGV_CB_CompilationInfoCallback:
-        LOST_ARGS(wgv_gcb_CompilationInfoCallback, WGPUCompilationInfoRequestStatus_Success,
-                  &no_messages);
+        SET_ARGS(wgv_gcb_CompilationInfoCallback, WGPUCompilationInfoRequestStatus_Success,
+                 &no_messages);
         return true;
     case WGV_CB_CreateComputePipelineAsyncCallback:
-        LOST_ARGS(wgv_gcb_CreateComputePipelineAsyncCallback,
-                  WGPUCreatePipelineAsyncStatus_Success, none);
+        SET_ARGS(wgv_gcb_CreateComputePipelineAsyncCallback, WGPUCreatePipelineAsyncStatus_Success,
+                 none);
         return true;
     case WGV_CB_CreateRenderPipelineAsyncCallback:
-        LOST_ARGS(wgv_gcb_CreateRenderPipelineAsyncCallback,
-                  WGPUCreatePipelineAsyncStatus_Success, none);
+        SET_ARGS(wgv_gcb_CreateRenderPipelineAsyncCallback, WGPUCreatePipelineAsyncStatus_Success,
+                 none);
         return true;
     case WGV_CB_DeviceLostCallback:
-        LOST_ARGS(wgv_gcb_DeviceLostCallback, WGPUDeviceLostReason_Unknown, msg);
+        SET_ARGS(wgv_gcb_DeviceLostCallback, why, msg);
         return true;
     case WGV_CB_PopErrorScopeCallback:
-        LOST_ARGS(wgv_gcb_PopErrorScopeCallback, WGPUPopErrorScopeStatus_Success,
-                  WGPUErrorType_NoError, none);
+        SET_ARGS(wgv_gcb_PopErrorScopeCallback, WGPUPopErrorScopeStatus_Success,
+                 WGPUErrorType_NoError, none);
         return true;
     case WGV_CB_QueueWorkDoneCallback:
-        LOST_ARGS(wgv_gcb_QueueWorkDoneCallback, WGPUQueueWorkDoneStatus_Success, none);
+        SET_ARGS(wgv_gcb_QueueWorkDoneCallback, WGPUQueueWorkDoneStatus_Success, none);
         return true;
     case WGV_CB_RequestAdapterCallback:
-        LOST_ARGS(wgv_gcb_RequestAdapterCallback, WGPURequestAdapterStatus_Error, msg);
+        SET_ARGS(wgv_gcb_RequestAdapterCallback, WGPURequestAdapterStatus_Error, msg);
         return true;
     case WGV_CB_RequestDeviceCallback:
-        LOST_ARGS(wgv_gcb_RequestDeviceCallback, WGPURequestDeviceStatus_Error, msg);
+        SET_ARGS(wgv_gcb_RequestDeviceCallback, WGPURequestDeviceStatus_Error, msg);
         return true;
     default:
         return false; /* uncaptured errors: nothing more is reported */
     }
-#undef LOST_ARGS
 }
+
+bool wgv_cancelled_callback_args(unsigned cb, const char *message, void *args, size_t cap)
+{
+    WGPUStringView msg = {message, WGPU_STRLEN};
+    memset(args, 0, cap);
+    switch (cb) {
+    case WGV_CB_BufferMapCallback:
+        SET_ARGS(wgv_gcb_BufferMapCallback, WGPUMapAsyncStatus_CallbackCancelled, msg);
+        return true;
+    case WGV_CB_CompilationInfoCallback:
+        SET_ARGS(wgv_gcb_CompilationInfoCallback, WGPUCompilationInfoRequestStatus_CallbackCancelled,
+                 NULL);
+        return true;
+    case WGV_CB_CreateComputePipelineAsyncCallback:
+        SET_ARGS(wgv_gcb_CreateComputePipelineAsyncCallback,
+                 WGPUCreatePipelineAsyncStatus_CallbackCancelled, msg);
+        return true;
+    case WGV_CB_CreateRenderPipelineAsyncCallback:
+        SET_ARGS(wgv_gcb_CreateRenderPipelineAsyncCallback,
+                 WGPUCreatePipelineAsyncStatus_CallbackCancelled, msg);
+        return true;
+    case WGV_CB_DeviceLostCallback:
+        SET_ARGS(wgv_gcb_DeviceLostCallback, WGPUDeviceLostReason_CallbackCancelled, msg);
+        return true;
+    case WGV_CB_PopErrorScopeCallback:
+        SET_ARGS(wgv_gcb_PopErrorScopeCallback, WGPUPopErrorScopeStatus_CallbackCancelled,
+                 WGPUErrorType_NoError, msg);
+        return true;
+    case WGV_CB_QueueWorkDoneCallback:
+        SET_ARGS(wgv_gcb_QueueWorkDoneCallback, WGPUQueueWorkDoneStatus_CallbackCancelled, msg);
+        return true;
+    case WGV_CB_RequestAdapterCallback:
+        SET_ARGS(wgv_gcb_RequestAdapterCallback, WGPURequestAdapterStatus_CallbackCancelled, msg);
+        return true;
+    case WGV_CB_RequestDeviceCallback:
+        SET_ARGS(wgv_gcb_RequestDeviceCallback, WGPURequestDeviceStatus_CallbackCancelled, msg);
+        return true;
+    default:
+        return false;
+    }
+}
+
+#undef SET_ARGS
 
 static void map_done(struct wgv_client *c, struct wgv_buffer *b, uint64_t future, bool ok)
 {
@@ -126,14 +170,10 @@ void wgv_future_fire(struct wgv_client *c, struct wgv_future *f)
         bool ok = callback_succeeded(f->callback, args);
         void *obj = f->object;
         if (f->callback == WGV_CB_BufferMapCallback) {
+            /* A map the application ended first (unmap, destroy, release)
+             * was completed as Aborted then; a later answer from the host
+             * does not reach here. */
             struct wgv_gcb_BufferMapCallback *a = (void *)args;
-            if (f->aborted && a->status == WGPUMapAsyncStatus_Success) {
-                /* The host mapped it before it saw the unmap, destroy or
-                 * release that came first in the application's order. */
-                a->status = WGPUMapAsyncStatus_Aborted;
-                a->message = (WGPUStringView){"The buffer was unmapped or destroyed before the "
-                                              "mapping was resolved.", WGPU_STRLEN};
-            }
             if (f->object)
                 map_done(c, (struct wgv_buffer *)f->object, f->id,
                          a->status == WGPUMapAsyncStatus_Success);

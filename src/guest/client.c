@@ -49,6 +49,10 @@ static void idmap_put(struct wgv_idmap *m, uint32_t id)
 
 /* ------------------------------------------------------------- objects */
 
+static void fire_all(struct wgv_client *c, struct wgv_future *list);
+static struct wgv_future *cancel_all_locked(struct wgv_client *c);
+static struct wgv_future *future_find(struct wgv_client *c, uint64_t id, struct wgv_future ***link);
+
 static size_t object_size(unsigned type)
 {
     switch (type) {
@@ -130,9 +134,14 @@ void wgv_object_release(struct wgv_object *o)
         dep[0] = d->queue;
         dep[1] = &d->adapter->base;
     }
+    struct wgv_future *cancelled = NULL;
     pthread_mutex_lock(&c->lock);
-    if (o->type == WGV_OBJ_Device || o->type == WGV_OBJ_Buffer)
+    if (o->type == WGV_OBJ_Device)
+        wgv_device_end_locked(c, (struct wgv_device *)o, true);
+    else if (o->type == WGV_OBJ_Buffer)
         wgv_futures_drop_object(c, o);
+    else if (o->type == WGV_OBJ_Instance)
+        cancelled = cancel_all_locked(c);
     if (o->type != WGV_OBJ_Instance) {
         struct wgv_ga_wgvRelease a = {o->type, wgv_object_handle(o)};
         wgv_client_send_locked(c, WGV_OP_wgvRelease, &a);
@@ -140,6 +149,11 @@ void wgv_object_release(struct wgv_object *o)
     object_free_state(o);
     idmap_put(&c->ids[o->type], o->id);
     pthread_mutex_unlock(&c->lock);
+    /* Callbacks this release completed fire before it returns, as they do
+     * natively: a device's lost callback (AllowSpontaneous), or everything
+     * an instance still owed. */
+    fire_all(c, cancelled);
+    wgv_client_fire_spontaneous(c);
     free(o);
     for (int i = 0; i < 2; i++)
         if (dep[i])
@@ -380,11 +394,19 @@ void wgv_future_make_event(struct wgv_client *c, uint64_t id, bool repeat)
     pthread_mutex_unlock(&c->lock);
 }
 
+/* Completes a pending map as Aborted (lock held). */
+static void map_abort(struct wgv_client *c, struct wgv_future *f, const char *why)
+{
+    struct wgv_gcb_BufferMapCallback a = {WGPUMapAsyncStatus_Aborted, {why, WGPU_STRLEN}};
+    if (f->state == WGV_FUTURE_PENDING)
+        wgv_future_complete_locked(c, f, &a);
+}
+
 void wgv_future_abort(struct wgv_client *c, uint64_t id)
 {
-    for (struct wgv_future *f = c->futures; f; f = f->next)
-        if (f->id == id)
-            f->aborted = true;
+    struct wgv_future *f = future_find(c, id, NULL);
+    if (f && f->callback == WGV_CB_BufferMapCallback)
+        map_abort(c, f, "The buffer was unmapped or destroyed before the mapping was resolved.");
 }
 
 void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o)
@@ -392,14 +414,16 @@ void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o)
     for (struct wgv_future **l = &c->futures; *l;) {
         struct wgv_future *f = *l;
         if (f->weak && f->object == o && f->callback == WGV_CB_BufferMapCallback) {
-            f->aborted = true;
+            map_abort(c, f, "The buffer was released before the mapping was resolved.");
             f->object = NULL;
             l = &f->next;
-        } else if (f->weak && f->object == o) {
+        } else if (f->weak && f->object == o && f->state == WGV_FUTURE_PENDING) {
             *l = f->next;
             free(f->reply);
             free(f);
         } else {
+            if (f->weak && f->object == o)
+                f->object = NULL; /* completed, not yet fired */
             l = &f->next;
         }
     }
@@ -412,9 +436,7 @@ void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t si
     staged_push(&c->bulk, offset, size, c->t->produced(c->t));
 }
 
-/* Makes a pending future ready with callback arguments made here (lock
- * held); false if out of memory. */
-static bool future_complete_locked(struct wgv_client *c, struct wgv_future *f, const void *args)
+bool wgv_future_complete_locked(struct wgv_client *c, struct wgv_future *f, const void *args)
 {
     struct wgv_writer w;
     wgv_writer_init(&w);
@@ -427,10 +449,14 @@ static bool future_complete_locked(struct wgv_client *c, struct wgv_future *f, c
     }
     h.size = (uint32_t)w.len;
     memcpy(w.data, &h, sizeof(h));
+    free(f->reply);
     f->reply = w.data;
     f->reply_len = w.len;
+    if (f->state != WGV_FUTURE_READY)
+        f->ready_seq = ++c->next_ready_seq;
     f->state = WGV_FUTURE_READY;
-    f->ready_seq = ++c->next_ready_seq;
+    if (f->mode == WGPUCallbackMode_AllowSpontaneous)
+        c->spontaneous_ready = true;
     return true;
 }
 
@@ -439,7 +465,7 @@ void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *ar
     pthread_mutex_lock(&c->lock);
     for (struct wgv_future *f = c->futures; f; f = f->next) {
         if (f->id == id && f->state == WGV_FUTURE_PENDING) {
-            future_complete_locked(c, f, args);
+            wgv_future_complete_locked(c, f, args);
             break;
         }
     }
@@ -457,8 +483,9 @@ static void lose_pending_futures(struct wgv_client *c)
     for (struct wgv_future *f = c->futures; f; f = f->next) {
         if (f->state != WGV_FUTURE_PENDING || f->repeat)
             continue;
-        if (!wgv_lost_callback_args(f->callback, c->lost_reason, args, sizeof(args)) ||
-            !future_complete_locked(c, f, args))
+        if (!wgv_lost_callback_args(f->callback, WGPUDeviceLostReason_Unknown, c->lost_reason,
+                                    args, sizeof(args)) ||
+            !wgv_future_complete_locked(c, f, args))
             continue;
         bool first = f->callback == WGV_CB_DeviceLostCallback;
         f->ready_seq = base + (first ? 0 : c->next_future) + f->id;
@@ -510,6 +537,34 @@ static void handle_lost(struct wgv_client *c, const uint8_t *body, size_t len)
     client_lost(c, reason);
 }
 
+/* Takes a reference for the time a callback runs, unless the count has
+ * already reached zero (a release on another thread is under way). */
+static bool object_try_ref(struct wgv_object *o)
+{
+    int n = atomic_load(&o->refs);
+    while (n > 0)
+        if (atomic_compare_exchange_weak(&o->refs, &n, n + 1))
+            return true;
+    return false;
+}
+
+/* Moves *link's future to the end of a fire list (lock held). A future
+ * that held no reference on its object (events, maps) takes one while it
+ * fires, so that another callback releasing the object cannot free it. */
+static void unlink_for_firing(struct wgv_future **link, struct wgv_future ***tail)
+{
+    struct wgv_future *f = *link;
+    *link = f->next;
+    f->next = NULL;
+    if (f->weak) {
+        if (f->object && !object_try_ref(f->object))
+            f->object = NULL;
+        f->weak = false;
+    }
+    **tail = f;
+    *tail = &f->next;
+}
+
 /* Reads replies; returns the spontaneous futures to fire (unlinked). */
 static struct wgv_future *pump_locked(struct wgv_client *c)
 {
@@ -538,6 +593,10 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
         struct wgv_future **link;
         struct wgv_future *f = future_find(c, h.key, &link);
         if (h.kind != WGV_REPLY_CALLBACK || !f || f->callback != h.callback)
+            continue;
+        /* Completed in the guest already (the device was destroyed or
+         * released first): the host's later answer changes nothing. */
+        if (f->state != WGV_FUTURE_PENDING && !f->repeat)
             continue;
         if (f->repeat) {
             /* An event that may fire again: fire a copy. */
@@ -568,27 +627,22 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
         f->reply_len = (size_t)n;
         f->state = WGV_FUTURE_READY;
         f->ready_seq = ++c->next_ready_seq;
-        if (f->mode == WGPUCallbackMode_AllowSpontaneous) {
-            *link = f->next;
-            f->next = NULL;
-            *fire_tail = f;
-            fire_tail = &f->next;
-        }
+        if (f->mode == WGPUCallbackMode_AllowSpontaneous)
+            unlink_for_firing(link, &fire_tail);
     }
-    if (c->lost) {
-        /* Futures made since the loss complete too, and spontaneous ones
-         * fire now rather than at some later call. */
+    /* Futures made since a loss complete too. */
+    if (c->lost)
         lose_pending_futures(c);
+    /* Spontaneous futures completed without a reply fire now rather than
+     * at some later call. */
+    if (c->spontaneous_ready) {
+        c->spontaneous_ready = false;
         for (struct wgv_future **l = &c->futures; *l;) {
             struct wgv_future *f = *l;
-            if (f->state == WGV_FUTURE_READY && f->mode == WGPUCallbackMode_AllowSpontaneous) {
-                *l = f->next;
-                f->next = NULL;
-                *fire_tail = f;
-                fire_tail = &f->next;
-            } else {
+            if (f->state == WGV_FUTURE_READY && f->mode == WGPUCallbackMode_AllowSpontaneous)
+                unlink_for_firing(l, &fire_tail);
+            else
                 l = &f->next;
-            }
         }
     }
     return fire;
@@ -630,6 +684,48 @@ void wgv_client_pump(struct wgv_client *c)
     fire_all(c, fire);
 }
 
+void wgv_client_fire_spontaneous(struct wgv_client *c)
+{
+    if (!c->spontaneous_ready)
+        return; /* read unlocked: a hint, rechecked under the lock */
+    pthread_mutex_lock(&c->lock);
+    struct wgv_future *fire = NULL, **tail = &fire;
+    c->spontaneous_ready = false;
+    for (struct wgv_future **l = &c->futures; *l;) {
+        struct wgv_future *f = *l;
+        if (f->state == WGV_FUTURE_READY && f->mode == WGPUCallbackMode_AllowSpontaneous)
+            unlink_for_firing(l, &tail);
+        else
+            l = &f->next;
+    }
+    pthread_mutex_unlock(&c->lock);
+    fire_all(c, fire);
+}
+
+/* The instance is released: every callback not yet fired, pending or
+ * ready, fires now with its CallbackCancelled status, in the order the
+ * futures were made. Returns them unlinked (lock held). */
+static struct wgv_future *cancel_all_locked(struct wgv_client *c)
+{
+    _Alignas(16) uint8_t args[256];
+    struct wgv_future *fire = NULL, **tail = &fire;
+    uint64_t base = c->next_ready_seq;
+    for (struct wgv_future **l = &c->futures; *l;) {
+        struct wgv_future *f = *l;
+        if (f->repeat ||
+            !wgv_cancelled_callback_args(f->callback, "The instance was released.", args,
+                                         sizeof(args)) ||
+            !wgv_future_complete_locked(c, f, args)) {
+            l = &f->next;
+            continue;
+        }
+        f->ready_seq = base + f->id;
+        unlink_for_firing(l, &tail);
+    }
+    c->next_ready_seq = base + c->next_future + 1;
+    return fire;
+}
+
 void wgv_client_process_events(struct wgv_client *c)
 {
     pthread_mutex_lock(&c->lock);
@@ -639,14 +735,10 @@ void wgv_client_process_events(struct wgv_client *c)
         tail = &(*tail)->next;
     for (struct wgv_future **l = &c->futures; *l;) {
         struct wgv_future *f = *l;
-        if (f->state == WGV_FUTURE_READY && f->mode != WGPUCallbackMode_WaitAnyOnly) {
-            *l = f->next;
-            f->next = NULL;
-            *tail = f;
-            tail = &f->next;
-        } else {
+        if (f->state == WGV_FUTURE_READY && f->mode != WGPUCallbackMode_WaitAnyOnly)
+            unlink_for_firing(l, &tail);
+        else
             l = &f->next;
-        }
     }
     pthread_mutex_unlock(&c->lock);
     fire_all(c, fire);
@@ -687,10 +779,7 @@ WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutur
                 continue;
             }
             if (f->state == WGV_FUTURE_READY) {
-                *link = f->next;
-                f->next = NULL;
-                *tail = f;
-                tail = &f->next;
+                unlink_for_firing(link, &tail);
                 infos[i].completed = true;
                 any = true;
             }

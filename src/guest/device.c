@@ -15,6 +15,7 @@ bool wgv_guest_hook_wgpuAdapterRequestDevice(struct wgv_client *c,
     d->adapter = A(a->adapter);
     wgv_object_add_ref(&d->adapter->base);
     d->queue = (struct wgv_object *)a->queue;
+    d->queue->parent = &d->base; /* callbacks on the queue are owed for the device */
     WGPUDeviceDescriptor desc = WGPU_DEVICE_DESCRIPTOR_INIT;
     if (a->descriptor)
         desc = *a->descriptor;
@@ -128,14 +129,42 @@ WGPU_EXPORT WGPUFuture wgpuDeviceGetLostFuture(WGPUDevice device)
 
 bool wgv_guest_hook_wgpuDeviceDestroy(struct wgv_client *c, struct wgv_ga_wgpuDeviceDestroy *a)
 {
-    /* Destroying a device aborts the maps still pending on its buffers. The
-     * host may have resolved one before the destroy reached it; the
-     * application has not seen that yet, so it is aborted here too. */
-    struct wgv_object *device = (struct wgv_object *)a->device;
+    /* As natively, the device is lost at once: callbacks owed for it
+     * complete now (the host's later answers are ignored), and
+     * AllowSpontaneous ones fire before wgpuDeviceDestroy returns. */
     pthread_mutex_lock(&c->lock);
-    for (struct wgv_future *f = c->futures; f; f = f->next)
-        if (f->callback == WGV_CB_BufferMapCallback && f->object && f->object->parent == device)
-            f->aborted = true;
+    wgv_client_send_locked(c, WGV_OP_wgpuDeviceDestroy, a);
+    wgv_device_end_locked(c, D(a->device), false);
     pthread_mutex_unlock(&c->lock);
-    return true;
+    return false;
+}
+
+/* Whether a future is owed for the device or one of its objects. */
+static bool owed_for(const struct wgv_future *f, const struct wgv_object *device)
+{
+    return f->object && (f->object == device || f->object->parent == device);
+}
+
+void wgv_device_end_locked(struct wgv_client *c, struct wgv_device *d, bool released)
+{
+    static const char why[] = "The device was destroyed.";
+    _Alignas(16) uint8_t args[256];
+    for (struct wgv_future **l = &c->futures; *l;) {
+        struct wgv_future *f = *l;
+        bool ours = owed_for(f, &d->base);
+        if (ours && f->state == WGV_FUTURE_PENDING && !f->repeat &&
+            wgv_lost_callback_args(f->callback, WGPUDeviceLostReason_Destroyed, why, args,
+                                   sizeof(args)))
+            wgv_future_complete_locked(c, f, args);
+        if (released && f->weak && f->object == &d->base) {
+            if (f->repeat) { /* its uncaptured errors: no more */
+                *l = f->next;
+                free(f->reply);
+                free(f);
+                continue;
+            }
+            f->object = NULL; /* the lost callback gets a NULL device */
+        }
+        l = &f->next;
+    }
 }

@@ -172,8 +172,6 @@ struct wgv_future {
     uint8_t state;
     bool repeat;             /* uncaptured errors: never completes */
     bool weak;               /* device events, maps: no reference on object */
-    bool aborted;            /* a map the application ended first (unmap,
-                                destroy, release): fires as Aborted */
     WGPUCallbackMode mode;
     WGPUProc fn;
     void *userdata1, *userdata2;
@@ -193,16 +191,29 @@ WGPUFuture wgv_future_create(struct wgv_client *c, unsigned callback, WGPUCallba
  * (the callback's generated struct); for errors the guest detects itself. */
 void wgv_future_complete_local(struct wgv_client *c, uint64_t id, const void *args);
 /* Fills `args` (cap bytes) with what a callback of type `cb` reports when
- * its device is lost for `reason` (the connection to the host is gone):
+ * its device is lost (`why` for a device-lost callback, `message` for all):
  * the statuses the host's implementation gives on a lost device. */
-bool wgv_lost_callback_args(unsigned cb, const char *reason, void *args, size_t cap);
+bool wgv_lost_callback_args(unsigned cb, WGPUDeviceLostReason why, const char *message,
+                            void *args, size_t cap);
+/* Fills `args` with the CallbackCancelled status of callback type `cb`. */
+bool wgv_cancelled_callback_args(unsigned cb, const char *message, void *args, size_t cap);
+/* Completes a pending or ready (not yet fired) future with callback
+ * arguments made in the guest, replacing any reply (lock held). */
+bool wgv_future_complete_locked(struct wgv_client *c, struct wgv_future *f, const void *args);
+/* Fires every completed AllowSpontaneous future (call without the lock). */
+void wgv_client_fire_spontaneous(struct wgv_client *c);
+/* A device is destroyed (`released`: its last reference is gone): its lost
+ * callback completes with reason Destroyed and every callback owed for it
+ * or its objects completes as on a lost device (lock held). */
+void wgv_device_end_locked(struct wgv_client *c, struct wgv_device *d, bool released);
 /* Marks a future as a device event: repeating (uncaptured errors) or not,
  * holding no reference on its device. Call before it is sent. */
 void wgv_future_make_event(struct wgv_client *c, uint64_t id, bool repeat);
-/* Marks a pending map as ended by the application (lock held). */
+/* Completes a pending map as Aborted: the application ended it first
+ * (unmap, destroy) (lock held). */
 void wgv_future_abort(struct wgv_client *c, uint64_t id);
-/* Drops the events of a device that is going away, aborts the maps of a
- * buffer (lock held). */
+/* A buffer's last reference is gone: its pending map completes as Aborted
+ * (lock held). */
 void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o);
 /* Frees a bulk range once the host has read every command sent so far
  * (lock held). */
@@ -235,6 +246,9 @@ struct wgv_client {
     size_t wgsl_feature_count;
     bool lost;
     char lost_reason[256];
+    /* Some AllowSpontaneous future completed without a reply: the next
+     * wgv_client_fire_spontaneous has work. */
+    bool spontaneous_ready;
 };
 
 /* Connects to a host; NULL with the reason in err. */
