@@ -33,6 +33,13 @@ struct wgv_policy {
     uint64_t max_shader_bytes; /* source of one shader module [16 MiB] */
 };
 
+/* wgv_host_config.flags: hand guests Dawn's Null adapter, which has no GPU
+ * behind it (it validates and draws nothing). Without it, an adapter request
+ * that would get the Null adapter (a host whose GPU driver is missing), or
+ * that asks for backend type Null, gets status Unavailable and a message
+ * saying why. Forcing the Null backend (force_backend = 1) implies it. */
+#define WGV_HOST_ALLOW_NULL_ADAPTER (1u << 0)
+
 struct wgv_host_config {
     /* Path of the webgpu.h implementation; NULL: $WGV_BACKEND_LIB or the
      * bundled Dawn. */
@@ -41,6 +48,8 @@ struct wgv_host_config {
      * value of the standard header, e.g. 1 = Null for fuzzing); 0 = the
      * guest's choice. */
     uint32_t force_backend;
+    /* WGV_HOST_* flags below; 0 for none. */
+    uint32_t flags;
     /* Resource limits of every context. */
     struct wgv_policy policy;
     /* Called for log messages; NULL logs nothing. */
@@ -75,6 +84,21 @@ struct wgv_host *wgv_host_create(const struct wgv_host_config *config, char *err
 
 /* Destroys a host; its contexts must be destroyed first. */
 void wgv_host_destroy(struct wgv_host *host);
+
+/* An adapter the backend offers, for start-up reports. */
+struct wgv_host_adapter {
+    char name[128];    /* the adapter's device name */
+    char backend[16];  /* its backend type as the standard names it ("Vulkan", "Null") */
+    bool null_backend; /* Dawn's Null adapter: no GPU behind it */
+};
+
+/* Asks the backend, on an instance of its own, for the adapters a guest
+ * could get (the default one, then one per backend type, without repeats);
+ * fills up to cap entries of out and returns how many it found. */
+unsigned wgv_host_list_adapters(struct wgv_host *host, struct wgv_host_adapter *out, unsigned cap);
+
+/* Whether guests may get Dawn's Null adapter (WGV_HOST_ALLOW_NULL_ADAPTER). */
+bool wgv_host_allows_null_adapter(const struct wgv_host *host);
 
 /* The protocol version this host speaks (changes whenever the wire does). */
 uint32_t wgv_host_protocol_version(void);

@@ -1,6 +1,7 @@
 /* wgvinfo: the host's WebGPU adapters, their backend, limits and features,
  * named in the standard webgpu.h's terms (what a guest sees), like
  * `vulkaninfo --summary`. --json prints one JSON document for scripts. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,8 @@ static void print_string(FILE *f, WGPUStringView s, int json)
     fputc('"', f);
 }
 
-static void print_adapter(WGPUAdapter a, const struct wgv_procs *p, int json, int first)
+/* Prints one adapter; returns whether it is Dawn's Null adapter. */
+static bool print_adapter(WGPUAdapter a, const struct wgv_procs *p, int json, int first)
 {
     WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
     WGPULimits limits = WGPU_LIMITS_INIT;
@@ -58,6 +60,7 @@ static void print_adapter(WGPUAdapter a, const struct wgv_procs *p, int json, in
     p->adapterGetInfo(a, &info);
     p->adapterGetLimits(a, &limits);
     p->adapterGetFeatures(a, &features);
+    bool is_null = info.backendType == WGPUBackendType_Null;
     const struct wgv_shape *ls = &wgv_host_abi.shapes[WGV_SHAPE_Limits];
     if (json) {
         printf("%s\n    {\"device\": ", first ? "" : ",");
@@ -71,10 +74,14 @@ static void print_adapter(WGPUAdapter a, const struct wgv_procs *p, int json, in
         printf(",\n     \"backendType\": \"%s\", \"adapterType\": \"%s\", \"vendorID\": %u, \"deviceID\": %u,\n",
                std_name(WGV_ENUM_BackendType, info.backendType),
                std_name(WGV_ENUM_AdapterType, info.adapterType), info.vendorID, info.deviceID);
+        printf("     \"null_backend\": %s,\n", is_null ? "true" : "false");
         printf("     \"limits\": {");
     } else {
         printf("adapter: ");
         print_string(stdout, info.device, 0);
+        if (is_null)
+            printf("  [NULL: Dawn's Null backend, no GPU; it validates and draws nothing, and "
+                   "guests get it only from a host started with --null]");
         printf("\n  vendor: ");
         print_string(stdout, info.vendor, 0);
         printf(" (0x%04x)  architecture: ", info.vendorID);
@@ -121,6 +128,7 @@ static void print_adapter(WGPUAdapter a, const struct wgv_procs *p, int json, in
         printf("]}");
     p->adapterInfoFreeMembers(info);
     p->supportedFeaturesFreeMembers(features);
+    return is_null;
 }
 
 static void usage(FILE *f)
@@ -170,7 +178,7 @@ int main(int argc, char **argv)
     static const WGPUBackendType kinds[] = {WGPUBackendType_Undefined, WGPUBackendType_Vulkan,
                                             WGPUBackendType_Null};
     WGPUAdapter seen[3] = {0};
-    int count = 0;
+    int count = 0, gpu = 0;
     for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         WGPURequestAdapterOptions opts = WGPU_REQUEST_ADAPTER_OPTIONS_INIT;
         opts.backendType = kinds[k];
@@ -199,7 +207,8 @@ int main(int argc, char **argv)
             p->adapterRelease(r.adapter);
             continue;
         }
-        print_adapter(r.adapter, p, json, count == 0);
+        if (!print_adapter(r.adapter, p, json, count == 0))
+            gpu = 1;
         if (!json)
             printf("\n");
         seen[count++] = r.adapter;
@@ -215,5 +224,9 @@ int main(int argc, char **argv)
                         "without a GPU, Mesa's lavapipe provides one)\n");
         return 1;
     }
+    if (!gpu)
+        fprintf(stderr, "wgvinfo: WARNING: only Dawn's Null adapter was found, no GPU (is a "
+                        "Vulkan driver installed? on a machine without a GPU, Mesa's lavapipe "
+                        "provides one); wgv-server gives guests no adapter unless run with --null\n");
     return 0;
 }

@@ -81,6 +81,93 @@ void wgv_host_destroy(struct wgv_host *host)
     free(host);
 }
 
+bool wgv_host_allows_null_adapter(const struct wgv_host *host)
+{
+    return (host->config.flags & WGV_HOST_ALLOW_NULL_ADAPTER) ||
+           host->config.force_backend == WGPUBackendType_Null;
+}
+
+struct adapter_answer {
+    WGPUAdapter adapter;
+    bool done;
+};
+
+static void on_listed_adapter(WGPURequestAdapterStatus status, WGPUAdapter adapter,
+                              WGPUStringView message, void *userdata1, void *userdata2)
+{
+    (void)message, (void)userdata2;
+    struct adapter_answer *a = userdata1;
+    a->adapter = status == WGPURequestAdapterStatus_Success ? adapter : NULL;
+    a->done = true;
+}
+
+/* The adapter the backend gives for a backend type (Undefined: its
+ * default), or NULL. */
+static WGPUAdapter request_listed_adapter(const struct wgv_procs *p, WGPUInstance instance,
+                                          WGPUBackendType type)
+{
+    WGPURequestAdapterOptions opts = WGPU_REQUEST_ADAPTER_OPTIONS_INIT;
+    opts.backendType = type;
+    struct adapter_answer a = {0};
+    WGPURequestAdapterCallbackInfo ci = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_AllowProcessEvents;
+    ci.callback = on_listed_adapter;
+    ci.userdata1 = &a;
+    p->instanceRequestAdapter(instance, &opts, ci);
+    for (int spins = 0; !a.done && spins < 100000; spins++)
+        p->instanceProcessEvents(instance);
+    return a.adapter;
+}
+
+static void copy_view(char *dst, size_t cap, WGPUStringView v)
+{
+    size_t n = v.data ? (v.length == WGPU_STRLEN ? strlen(v.data) : v.length) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, v.data ? v.data : "", n);
+    dst[n] = 0;
+}
+
+unsigned wgv_host_list_adapters(struct wgv_host *host, struct wgv_host_adapter *out, unsigned cap)
+{
+    const struct wgv_procs *p = &host->backend->procs;
+    WGPUInstance instance = p->createInstance(NULL);
+    if (!instance)
+        return 0;
+    static const WGPUBackendType kinds[] = {WGPUBackendType_Undefined, WGPUBackendType_Vulkan,
+                                            WGPUBackendType_Null};
+    struct wgv_host_adapter seen[3];
+    unsigned count = 0;
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        WGPUAdapter adapter = request_listed_adapter(p, instance, kinds[k]);
+        if (!adapter)
+            continue;
+        WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
+        struct wgv_host_adapter a = {{0}, {0}, false};
+        if (p->adapterGetInfo(adapter, &info) == WGPUStatus_Success) {
+            uint32_t wire = wgv_enum_to_wire(&wgv_host_abi.enums[WGV_ENUM_BackendType],
+                                             info.backendType);
+            const char *name = wgv_enum_entry_name(WGV_ENUM_BackendType, wire);
+            copy_view(a.name, sizeof(a.name), info.device);
+            snprintf(a.backend, sizeof(a.backend), "%s", name ? name : "?");
+            a.null_backend = info.backendType == WGPUBackendType_Null;
+            p->adapterInfoFreeMembers(info);
+        }
+        p->adapterRelease(adapter);
+        bool dup = false;
+        for (unsigned i = 0; i < count; i++)
+            dup |= !strcmp(seen[i].name, a.name) && !strcmp(seen[i].backend, a.backend);
+        if (dup)
+            continue;
+        seen[count] = a;
+        if (count < cap)
+            out[count] = a;
+        count++;
+    }
+    p->instanceRelease(instance);
+    return count;
+}
+
 uint32_t wgv_host_protocol_version(void)
 {
     return WGV_PROTOCOL_VERSION;
@@ -555,6 +642,38 @@ static unsigned callback_object_type(unsigned callback)
     }
 }
 
+/* What a guest is told when the host withholds Dawn's Null adapter. */
+#define WGV_NULL_ONLY "webgpu-virtio: the host has no GPU adapter (only Dawn's Null backend); " \
+                      "start the server with --null to use it"
+#define WGV_NULL_NOT_OFFERED "webgpu-virtio: the host does not offer Dawn's Null backend; " \
+                             "start the server with --null to use it"
+
+static struct wgv_hcb_RequestAdapterCallback adapter_unavailable(const char *why)
+{
+    struct wgv_hcb_RequestAdapterCallback r;
+    memset(&r, 0, sizeof(r));
+    r.status = WGPURequestAdapterStatus_Unavailable;
+    r.message = (WGPUStringView){why, strlen(why)};
+    return r;
+}
+
+/* Whether an adapter the backend found may go to the guest: Dawn's Null
+ * adapter only where the host allows it. */
+static bool adapter_allowed(struct wgv_context *ctx, void *adapter)
+{
+    if (wgv_host_allows_null_adapter(ctx->host))
+        return true;
+    WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
+    if (ctx->procs->adapterGetInfo(adapter, &info) != WGPUStatus_Success)
+        return false;
+    bool is_null = info.backendType == WGPUBackendType_Null;
+    ctx->procs->adapterInfoFreeMembers(info);
+    if (is_null)
+        host_log(ctx->host, WGV_LOG_INFO, "context %u: Dawn's Null adapter withheld from the "
+                 "guest (the host allows it only with --null)", ctx->id);
+    return !is_null;
+}
+
 static void send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_t handle)
 {
     WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
@@ -611,6 +730,13 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
             pending_free(ctx, p);
         }
         return;
+    }
+    struct wgv_hcb_RequestAdapterCallback withheld;
+    if (callback == WGV_CB_RequestAdapterCallback && object && !adapter_allowed(ctx, object)) {
+        ctx->procs->adapterRelease(object);
+        object = NULL;
+        withheld = adapter_unavailable(WGV_NULL_ONLY);
+        args = &withheld;
     }
     unsigned type = callback_object_type(callback);
     if (type && p->result) {
@@ -949,6 +1075,11 @@ void wgv_host_exec_wgpuInstanceRequestAdapter(struct wgv_context *ctx,
                                                  a->callbackInfo_future, a->result, false);
     if (!p)
         return;
+    if (options.backendType == WGPUBackendType_Null && !wgv_host_allows_null_adapter(ctx->host)) {
+        struct wgv_hcb_RequestAdapterCallback no = adapter_unavailable(WGV_NULL_NOT_OFFERED);
+        wgv_host_callback(ctx, p, WGV_CB_RequestAdapterCallback, &no, NULL);
+        return;
+    }
     WGPURequestAdapterCallbackInfo ci = WGPU_REQUEST_ADAPTER_CALLBACK_INFO_INIT;
     ci.mode = WGPUCallbackMode_AllowProcessEvents;
     ci.callback = wgv_hcb_RequestAdapterCallback_thunk;

@@ -26,7 +26,8 @@ static void usage(FILE *f)
             "                  [--isolate [--no-seccomp] [--user NAME] [--watchdog SECONDS]] [--no-isolate]\n"
             "  --socket PATH  listen here (default: $WGV_SERVER, else $XDG_RUNTIME_DIR/wgv.sock)\n"
             "  --backend LIB  host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
-            "  --null         give every guest Dawn's Null backend (validates, draws nothing)\n"
+            "  --null         give every guest Dawn's Null backend (validates, draws nothing);\n"
+            "                 without it guests never get the Null adapter\n"
             "  --once         exit after the first guest leaves\n"
             "  --record DIR   write each guest's command stream to DIR (fuzzing seeds)\n"
             "  --max-memory MIB   memory of buffers, textures and objects per guest (default 4096)\n"
@@ -70,8 +71,10 @@ int main(int argc, char **argv)
             cfg.socket_path = argv[++i];
         else if (!strcmp(argv[i], "--backend") && i + 1 < argc)
             cfg.backend_path = argv[++i];
-        else if (!strcmp(argv[i], "--null"))
+        else if (!strcmp(argv[i], "--null")) {
             cfg.force_backend = 1;
+            cfg.allow_null = true;
+        }
         else if (!strcmp(argv[i], "--once"))
             cfg.max_connections = 1;
         else if (!strcmp(argv[i], "--max-memory") && i + 1 < argc)

@@ -74,6 +74,27 @@ static void host_log(void *user, enum wgv_log_level level, const char *message)
         wgv_server_warn(s, "%s", message);
 }
 
+/* Says which adapters the backend offers, and warns when guests would get
+ * none but Dawn's Null adapter. */
+static void report_adapters(struct wgv_server *s)
+{
+    struct wgv_host_adapter found[4];
+    unsigned n = wgv_host_list_adapters(s->host, found, 4);
+    bool gpu = false;
+    for (unsigned i = 0; i < n && i < 4; i++) {
+        gpu |= !found[i].null_backend;
+        wgv_server_warn(s, "adapter: %s (%s%s)", found[i].name, found[i].backend,
+                        found[i].null_backend ? ": Dawn's Null backend, no GPU" : "");
+    }
+    if (s->config.allow_null)
+        wgv_server_warn(s, "--null: guests get Dawn's Null backend (it validates, draws nothing)");
+    else if (!gpu)
+        wgv_server_warn(s, "WARNING: no GPU adapter found%s; guests' adapter requests will fail "
+                        "(is a GPU driver installed? Mesa's lavapipe provides a Vulkan one on "
+                        "the CPU); --null serves Dawn's Null backend instead",
+                        n ? ", only Dawn's Null backend" : "");
+}
+
 struct wgv_server *wgv_server_create(const struct wgv_server_config *config, char *err, size_t errlen)
 {
     struct wgv_server *s = calloc(1, sizeof(*s));
@@ -87,6 +108,7 @@ struct wgv_server *wgv_server_create(const struct wgv_server_config *config, cha
     struct wgv_host_config hc = {
         .backend_path = config->backend_path,
         .force_backend = config->force_backend,
+        .flags = config->allow_null ? WGV_HOST_ALLOW_NULL_ADAPTER : 0,
         .policy = config->policy,
         .log = host_log,
         .user = s,
@@ -94,6 +116,8 @@ struct wgv_server *wgv_server_create(const struct wgv_server_config *config, cha
     /* Isolated workers inherit the loaded backend across fork: each pays
      * for its own instance, not for the dlopen. */
     s->host = wgv_host_create(&hc, err, errlen);
+    if (s->host)
+        report_adapters(s);
     if (!s->host || (config->isolate && !wgv_isolate_prepare(s, err, errlen))) {
         wgv_server_destroy(s);
         return NULL;

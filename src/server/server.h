@@ -14,6 +14,7 @@ struct wgv_server_config {
     const char *socket_path;  /* where to listen (an old socket file is replaced) */
     const char *backend_path; /* NULL: the default host WebGPU implementation */
     uint32_t force_backend;   /* see wgv_host_config */
+    bool allow_null;          /* guests may get Dawn's Null adapter (WGV_HOST_ALLOW_NULL_ADAPTER) */
     struct wgv_policy policy; /* per-guest quotas (zero fields: defaults) */
     unsigned max_connections; /* stop accepting after this many; 0 = no limit */
     const char *record_dir;   /* if set, each context's command stream is

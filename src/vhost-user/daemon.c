@@ -97,6 +97,7 @@ struct wgv_vu *wgv_vu_create(const struct wgv_vu_config *cfg, char *err, size_t 
     struct wgv_host_config hc = {
         .backend_path = cfg->backend_path,
         .force_backend = cfg->force_backend,
+        .flags = cfg->force_backend ? WGV_HOST_ALLOW_NULL_ADAPTER : 0, /* --null */
         .policy = cfg->policy,
         .log = host_log,
         .fence_retired = host_fence,

@@ -24,7 +24,8 @@ static void usage(FILE *f)
             "  --fd N              use this inherited, connected socket instead\n"
             "  --once              exit when the first front-end leaves (always with --fd)\n"
             "  --backend LIB       host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
-            "  --null              give every context Dawn's Null backend (validates, draws nothing)\n"
+            "  --null              give every context Dawn's Null backend (validates, draws nothing);\n"
+            "                      without it guests never get the Null adapter\n"
             "  --max-memory MIB    memory of buffers, textures and objects per context (default 4096)\n"
             "  --max-objects N     objects alive per context (default 1048576)\n"
             "  --max-shader-kib K  source of one shader module (default 16384)\n"
@@ -35,6 +36,28 @@ static void usage(FILE *f)
             "  --max-2d-mib M      host memory for 2D resources (default 256)\n"
             "  --print-capabilities  print the vhost-user back-end capabilities (JSON) and exit\n"
             "  --verbose           log the front-end, contexts and failed requests\n");
+}
+
+/* Says which adapters the backend offers, and warns when guests would get
+ * none but Dawn's Null adapter. */
+static void report_adapters(struct wgv_vu *vu)
+{
+    struct wgv_host_adapter found[4];
+    unsigned n = wgv_host_list_adapters(vu->host, found, 4);
+    bool gpu = false;
+    for (unsigned i = 0; i < n && i < 4; i++) {
+        gpu |= !found[i].null_backend;
+        fprintf(stderr, "vhost-user-webgpu: adapter: %s (%s%s)\n", found[i].name,
+                found[i].backend, found[i].null_backend ? ": Dawn's Null backend, no GPU" : "");
+    }
+    if (wgv_host_allows_null_adapter(vu->host))
+        fprintf(stderr, "vhost-user-webgpu: --null: guests get Dawn's Null backend (it "
+                        "validates, draws nothing)\n");
+    else if (!gpu)
+        fprintf(stderr, "vhost-user-webgpu: WARNING: no GPU adapter found%s; guests' adapter "
+                        "requests will fail (is a GPU driver installed? Mesa's lavapipe provides "
+                        "a Vulkan one on the CPU); --null serves Dawn's Null backend instead\n",
+                n ? ", only Dawn's Null backend" : "");
 }
 
 static bool number(const char *s, unsigned long long max, unsigned long long *out)
@@ -111,6 +134,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "vhost-user-webgpu: %s\n", err);
         return 1;
     }
+    report_adapters(vu);
     running = vu;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
