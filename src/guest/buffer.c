@@ -135,20 +135,31 @@ static void *mapped_range(struct wgv_buffer *b, size_t offset, size_t size, bool
     return b->base.client->t->bulk + b->shm_offset + (offset - b->map_offset);
 }
 
+/* mapped_range under the client lock: a map callback may be changing the
+ * buffer's state on another thread. */
+static void *mapped_range_locked(struct wgv_buffer *b, size_t offset, size_t size, bool writable)
+{
+    struct wgv_client *c = b->base.client;
+    pthread_mutex_lock(&c->lock);
+    void *p = mapped_range(b, offset, size, writable);
+    pthread_mutex_unlock(&c->lock);
+    return p;
+}
+
 WGPU_EXPORT void *wgpuBufferGetMappedRange(WGPUBuffer buffer, size_t offset, size_t size)
 {
-    return mapped_range(B(buffer), offset, size, true);
+    return mapped_range_locked(B(buffer), offset, size, true);
 }
 
 WGPU_EXPORT void const *wgpuBufferGetConstMappedRange(WGPUBuffer buffer, size_t offset, size_t size)
 {
-    return mapped_range(B(buffer), offset, size, false);
+    return mapped_range_locked(B(buffer), offset, size, false);
 }
 
 WGPU_EXPORT WGPUStatus wgpuBufferReadMappedRange(WGPUBuffer buffer, size_t offset, void *data,
                                                  size_t size)
 {
-    const void *src = mapped_range(B(buffer), offset, size, false);
+    const void *src = mapped_range_locked(B(buffer), offset, size, false);
     if (!src || (size && !data))
         return WGPUStatus_Error;
     memcpy(data, src, size);
@@ -158,7 +169,7 @@ WGPU_EXPORT WGPUStatus wgpuBufferReadMappedRange(WGPUBuffer buffer, size_t offse
 WGPU_EXPORT WGPUStatus wgpuBufferWriteMappedRange(WGPUBuffer buffer, size_t offset,
                                                   void const *data, size_t size)
 {
-    void *dst = mapped_range(B(buffer), offset, size, true);
+    void *dst = mapped_range_locked(B(buffer), offset, size, true);
     if (!dst || (size && !data))
         return WGPUStatus_Error;
     memcpy(dst, data, size);
@@ -167,7 +178,11 @@ WGPU_EXPORT WGPUStatus wgpuBufferWriteMappedRange(WGPUBuffer buffer, size_t offs
 
 WGPU_EXPORT WGPUBufferMapState wgpuBufferGetMapState(WGPUBuffer buffer)
 {
-    return B(buffer)->map_state;
+    struct wgv_client *c = B(buffer)->base.client;
+    pthread_mutex_lock(&c->lock);
+    WGPUBufferMapState s = B(buffer)->map_state;
+    pthread_mutex_unlock(&c->lock);
+    return s;
 }
 
 WGPU_EXPORT uint64_t wgpuBufferGetSize(WGPUBuffer buffer)

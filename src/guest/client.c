@@ -9,6 +9,7 @@
 #include "protocol.h"
 
 static void client_lost(struct wgv_client *c, const char *reason);
+static void client_waiting(void *user);
 
 /* ---------------------------------------------------------------- ids */
 
@@ -209,6 +210,8 @@ struct wgv_client *wgv_client_create(char *err, size_t errlen)
     atomic_init(&c->refs, 1);
     wgv_writer_init(&c->w);
     wgv_bulk_init(&c->bulk, c->t->bulk_size);
+    c->t->waiting = client_waiting;
+    c->t->waiting_user = c;
     c->next_future = 1;
     c->ops = (struct wgv_codec_ops){
         .object_to_wire = ops_object_to_wire,
@@ -225,11 +228,14 @@ void wgv_client_unref(struct wgv_client *c)
         return;
     c->t->flush(c->t);
     c->t->destroy(c->t);
-    while (c->futures) {
-        struct wgv_future *f = c->futures;
-        c->futures = f->next;
-        free(f->reply);
-        free(f);
+    for (int pass = 0; pass < 2; pass++) {
+        struct wgv_future **list = pass ? &c->deferred : &c->futures;
+        while (*list) {
+            struct wgv_future *f = *list;
+            *list = f->next;
+            free(f->reply);
+            free(f);
+        }
     }
     for (unsigned i = 0; i < WGV_OBJ_COUNT; i++) {
         free(c->ids[i].gens);
@@ -289,6 +295,8 @@ bool wgv_client_bulk_alloc(struct wgv_client *c, uint64_t size, uint64_t *offset
     c->t->flush(c->t);
     uint64_t want = c->t->produced(c->t);
     for (int spins = 0; c->t->consumed(c->t) < want && !c->lost && spins < 1000000; spins++) {
+        /* Replies are read meanwhile: the host may be waiting on them. */
+        client_waiting(c);
         struct timespec ts = {0, 20000};
         nanosleep(&ts, NULL);
     }
@@ -565,10 +573,14 @@ static void unlink_for_firing(struct wgv_future **link, struct wgv_future ***tai
     *tail = &f->next;
 }
 
-/* Reads replies; returns the spontaneous futures to fire (unlinked). */
+/* Reads replies; returns the spontaneous futures to fire (unlinked), those
+ * read while a send waited first. */
 static struct wgv_future *pump_locked(struct wgv_client *c)
 {
-    struct wgv_future *fire = NULL, **fire_tail = &fire;
+    struct wgv_future *fire = c->deferred, **fire_tail = &fire;
+    c->deferred = NULL;
+    while (*fire_tail)
+        fire_tail = &(*fire_tail)->next;
     for (;;) {
         long n = c->t->recv(c->t, c->reply_buf, WGV_MESSAGE_MAX);
         if (n == 0)
@@ -606,7 +618,9 @@ static struct wgv_future *pump_locked(struct wgv_client *c)
             *copy = *f;
             copy->repeat = false;
             copy->weak = false;
-            wgv_object_add_ref(copy->object);
+            /* The device may be on its way out on another thread. */
+            if (copy->object && !object_try_ref(copy->object))
+                copy->object = NULL;
             copy->reply = malloc((size_t)n);
             if (!copy->reply) {
                 free(copy);
@@ -684,12 +698,32 @@ void wgv_client_pump(struct wgv_client *c)
     fire_all(c, fire);
 }
 
+/* A send waits for room in the command ring (lock held): read replies
+ * so that the host is not stuck on a full reply ring; what they complete
+ * fires once the lock is released. */
+static void client_waiting(void *user)
+{
+    struct wgv_client *c = user;
+    struct wgv_future *fire = pump_locked(c);
+    if (!fire)
+        return;
+    struct wgv_future **tail = &fire;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = c->deferred;
+    c->deferred = fire;
+    c->spontaneous_ready = true;
+}
+
 void wgv_client_fire_spontaneous(struct wgv_client *c)
 {
     if (!c->spontaneous_ready)
-        return; /* read unlocked: a hint, rechecked under the lock */
+        return; /* a hint, rechecked under the lock */
     pthread_mutex_lock(&c->lock);
-    struct wgv_future *fire = NULL, **tail = &fire;
+    struct wgv_future *fire = c->deferred, **tail = &fire;
+    c->deferred = NULL;
+    while (*tail)
+        tail = &(*tail)->next;
     c->spontaneous_ready = false;
     for (struct wgv_future **l = &c->futures; *l;) {
         struct wgv_future *f = *l;
@@ -785,6 +819,7 @@ WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutur
             }
         }
         bool lost = c->lost;
+        uint64_t point = c->t->wait_point(c->t);
         pthread_mutex_unlock(&c->lock);
         fire_all(c, fire);
         if (any)
@@ -794,6 +829,6 @@ WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutur
         uint64_t now = now_ns();
         if (timeout_ns == 0 || now >= deadline)
             return WGPUWaitStatus_TimedOut;
-        c->t->wait(c->t, deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now));
+        c->t->wait(c->t, point, deadline == UINT64_MAX ? -1 : (int64_t)(deadline - now));
     }
 }

@@ -25,12 +25,20 @@ struct wgv_transport {
     /* Copies the next reply record into buf; returns its size, 0 if there
      * is none, or -1 if the host is gone or the record does not fit. */
     long (*recv)(struct wgv_transport *t, void *buf, size_t cap);
-    /* Sleeps until a reply may be there or timeout_ns passes (-1: forever). */
-    void (*wait)(struct wgv_transport *t, int64_t timeout_ns);
+    /* Where the reply ring is now, read with the client lock held. */
+    uint64_t (*wait_point)(struct wgv_transport *t);
+    /* Sleeps until a reply past `point` may be there or timeout_ns passes
+     * (-1: forever). Called without the lock, by any number of threads. */
+    void (*wait)(struct wgv_transport *t, uint64_t point, int64_t timeout_ns);
     /* Bytes of commands sent so far, and those the host has finished. */
     uint64_t (*produced)(struct wgv_transport *t);
     uint64_t (*consumed)(struct wgv_transport *t);
     void (*destroy)(struct wgv_transport *t);
+    /* Called by send while it waits for room in a full command ring: the
+     * client reads replies there, so the host never waits on a full reply
+     * ring for a guest that waits on it. */
+    void (*waiting)(void *user);
+    void *waiting_user;
     uint8_t *bulk;        /* shared memory the host reads by offset */
     uint64_t bulk_size;
 };
@@ -246,9 +254,13 @@ struct wgv_client {
     size_t wgsl_feature_count;
     bool lost;
     char lost_reason[256];
-    /* Some AllowSpontaneous future completed without a reply: the next
-     * wgv_client_fire_spontaneous has work. */
-    bool spontaneous_ready;
+    /* Some AllowSpontaneous future completed (without a reply, or while a
+     * send waited): the next wgv_client_fire_spontaneous has work. Read
+     * without the lock as a hint. */
+    atomic_bool spontaneous_ready;
+    /* Unlinked futures whose replies were read while a send waited, to be
+     * fired once the lock is released. */
+    struct wgv_future *deferred;
 };
 
 /* Connects to a host; NULL with the reason in err. */

@@ -95,10 +95,15 @@ WGPU_EXPORT void wgpuInstanceProcessEvents(WGPUInstance instance)
  * the first question waits for it. */
 static void wait_wgsl_features(struct wgv_client *c)
 {
-    for (int i = 0; !c->have_wgsl_features && !c->lost && i < 5000; i++) {
+    for (int i = 0; i < 5000; i++) {
         wgv_client_pump(c);
-        if (!c->have_wgsl_features)
-            c->t->wait(c->t, 1000 * 1000);
+        pthread_mutex_lock(&c->lock);
+        bool done = c->have_wgsl_features || c->lost;
+        uint64_t point = c->t->wait_point(c->t);
+        pthread_mutex_unlock(&c->lock);
+        if (done)
+            return;
+        c->t->wait(c->t, point, 1000 * 1000);
     }
 }
 

@@ -25,12 +25,15 @@ static bool st_send(struct wgv_transport *t, const void *bytes, size_t len)
 {
     int status;
     void *dst;
-    /* A full ring waits for the host, checking now and then it is there. */
-    while (!(dst = wgv_ring_reserve(&S(t)->cmd, (uint32_t)len, 100 * 1000 * 1000, &status))) {
+    /* A full ring waits for the host, reading its replies meanwhile and
+     * checking now and then that it is there. */
+    while (!(dst = wgv_ring_reserve(&S(t)->cmd, (uint32_t)len, 1000 * 1000, &status))) {
         if (status != WGV_RING_TIMEOUT || wgv_peer_wait(S(t)->conn.sock, 0) != WGV_PEER_ALIVE) {
             wgv_ring_mark_dead(&S(t)->cmd);
             return false;
         }
+        if (t->waiting)
+            t->waiting(t->waiting_user);
     }
     memcpy(dst, bytes, len);
     wgv_ring_commit(&S(t)->cmd, (uint32_t)len);
@@ -61,11 +64,17 @@ static long st_recv(struct wgv_transport *t, void *buf, size_t cap)
     return -1;
 }
 
-static void st_wait(struct wgv_transport *t, int64_t timeout_ns)
+static uint64_t st_wait_point(struct wgv_transport *t)
+{
+    return wgv_ring_wait_point(&S(t)->reply);
+}
+
+static void st_wait(struct wgv_transport *t, uint64_t point, int64_t timeout_ns)
 {
     /* Wake up now and then to notice a dead host. */
     int64_t slice = 100 * 1000 * 1000;
-    wgv_ring_wait(&S(t)->reply, timeout_ns < 0 || timeout_ns > slice ? slice : timeout_ns);
+    wgv_ring_wait_past(&S(t)->reply, point,
+                       timeout_ns < 0 || timeout_ns > slice ? slice : timeout_ns);
 }
 
 static uint64_t st_produced(struct wgv_transport *t)
@@ -106,6 +115,7 @@ struct wgv_transport *wgv_transport_socket_open(const char *path, char *err, siz
         .send = st_send,
         .flush = st_flush,
         .recv = st_recv,
+        .wait_point = st_wait_point,
         .wait = st_wait,
         .produced = st_produced,
         .consumed = st_consumed,

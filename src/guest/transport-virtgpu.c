@@ -40,7 +40,7 @@ struct virtgpu_transport {
     struct wgv_shm shm;         /* base = our mapping of the resource; fd -1 */
     struct wgv_ring cmd, reply;
     uint64_t kicked_doorbells;  /* cmd.stats.doorbells already answered by a KICK */
-    bool dead;
+    atomic_bool dead;   /* read by threads that wait without the lock */
 };
 
 #define V(t) ((struct virtgpu_transport *)(t))
@@ -250,6 +250,8 @@ static bool vt_send(struct wgv_transport *tr, const void *bytes, size_t len)
             wgv_ring_mark_dead(&t->cmd);
             return false;
         }
+        if (tr->waiting)
+            tr->waiting(tr->waiting_user);
         sleep_ns(pause);
         pause = pause * 2 > POLL_MAX_NS ? POLL_MAX_NS : pause * 2;
     }
@@ -280,13 +282,18 @@ static long vt_recv(struct wgv_transport *tr, void *buf, size_t cap)
     return -1;
 }
 
-static void vt_wait(struct wgv_transport *tr, int64_t timeout_ns)
+static uint64_t vt_wait_point(struct wgv_transport *tr)
+{
+    return wgv_ring_wait_point(&V(tr)->reply);
+}
+
+static void vt_wait(struct wgv_transport *tr, uint64_t point, int64_t timeout_ns)
 {
     struct virtgpu_transport *t = V(tr);
     int64_t deadline = timeout_ns < 0 ? INT64_MAX : now_ns() + timeout_ns;
     int64_t pause = POLL_MIN_NS;
     /* Never the futex: the host's wake-up cannot reach this kernel. */
-    while (wgv_ring_wait(&t->reply, 0) == WGV_RING_TIMEOUT && !t->dead) {
+    while (wgv_ring_wait_past(&t->reply, point, 0) == WGV_RING_TIMEOUT && !t->dead) {
         int64_t left = deadline - now_ns();
         if (left <= 0)
             return;
@@ -476,6 +483,7 @@ struct wgv_transport *wgv_transport_virtgpu_open(int fd, char *err, size_t errle
         .send = vt_send,
         .flush = vt_flush,
         .recv = vt_recv,
+        .wait_point = vt_wait_point,
         .wait = vt_wait,
         .produced = vt_produced,
         .consumed = vt_consumed,

@@ -157,7 +157,7 @@ bool wgv_ring_publish(struct wgv_ring *ring)
     if (atomic_load_explicit(&sh->consumer_idle, memory_order_seq_cst) != 0 &&
         atomic_exchange(&sh->consumer_idle, 0) != 0) {
         ring->stats.doorbells++;
-        futex_wake(&sh->consumer_idle, 1);
+        futex_wake(&sh->consumer_idle, INT_MAX);
         return true;
     }
     return false;
@@ -387,21 +387,25 @@ ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap)
     return (ssize_t)len;
 }
 
-static inline bool has_data(struct wgv_ring *ring, memory_order order)
+static inline bool moved_past(struct wgv_ring *ring, uint64_t point, memory_order order)
 {
-    return atomic_load_explicit(&ring->shared->head, order) != ring->cons;
+    return atomic_load_explicit(&ring->shared->head, order) != point;
 }
 
-int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns)
+uint64_t wgv_ring_wait_point(struct wgv_ring *ring)
 {
-    struct wgv_ring_shared *sh = ring->shared;
-    if (ring->broken)
-        return WGV_RING_PROTO;
-    if (has_data(ring, memory_order_acquire))
-        return WGV_RING_OK;
     /* About to wait: the producer gets every byte consumed so far. */
     if (ring->tail_stored != ring->cons)
         store_tail(ring);
+    return ring->cons;
+}
+
+/* The wait itself; counts futex sleeps into *sleeps if given. */
+static int wait_past(struct wgv_ring *ring, uint64_t point, int64_t timeout_ns, uint64_t *sleeps)
+{
+    struct wgv_ring_shared *sh = ring->shared;
+    if (moved_past(ring, point, memory_order_acquire))
+        return WGV_RING_OK;
     if (is_dead(ring))
         return WGV_RING_DEAD;
     if (timeout_ns == 0)
@@ -411,7 +415,7 @@ int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns)
     if (spin_end > deadline)
         spin_end = deadline;
     for (unsigned i = 1;; i++) {
-        if (has_data(ring, memory_order_acquire))
+        if (moved_past(ring, point, memory_order_acquire))
             return WGV_RING_OK;
         if (is_dead(ring))
             return WGV_RING_DEAD;
@@ -419,25 +423,43 @@ int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns)
             break;
         cpu_relax();
     }
+    /* Idle first, then the re-check: a producer that published before our
+     * check is seen here; one that publishes after it sees idle and wakes
+     * every sleeper. The last sleeper to leave clears the flag. */
+    atomic_fetch_add(&ring->sleepers, 1);
+    int rc;
     for (;;) {
-        /* Idle first, then the re-check: a producer that published before
-         * our check is seen here; one that publishes after it sees idle. */
         atomic_store_explicit(&sh->consumer_idle, 1, memory_order_seq_cst);
-        int rc;
-        if (has_data(ring, memory_order_seq_cst))
+        if (moved_past(ring, point, memory_order_seq_cst))
             rc = WGV_RING_OK;
-        else if (atomic_load(&ring->dead))
+        else if (is_dead(ring))
             rc = WGV_RING_DEAD;
         else if (now_ns() >= deadline)
             rc = WGV_RING_TIMEOUT;
         else {
-            ring->stats.consumer_sleeps++;
+            if (sleeps)
+                (*sleeps)++;
             futex_wait(&sh->consumer_idle, 1, deadline);
             continue;
         }
-        atomic_store_explicit(&sh->consumer_idle, 0, memory_order_relaxed);
-        return rc;
+        break;
     }
+    if (atomic_fetch_sub(&ring->sleepers, 1) == 1)
+        atomic_store_explicit(&sh->consumer_idle, 0, memory_order_relaxed);
+    return rc;
+}
+
+int wgv_ring_wait_past(struct wgv_ring *ring, uint64_t point, int64_t timeout_ns)
+{
+    return wait_past(ring, point, timeout_ns, NULL);
+}
+
+int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns)
+{
+    if (ring->broken)
+        return WGV_RING_PROTO;
+    uint64_t point = wgv_ring_wait_point(ring);
+    return wait_past(ring, point, timeout_ns, &ring->stats.consumer_sleeps);
 }
 
 bool wgv_ring_broken(const struct wgv_ring *ring)

@@ -79,6 +79,7 @@ struct wgv_ring {
     uint64_t tail_stored;   /* consumer: position last written to shared memory */
     int64_t spin_ns;        /* how long to spin before sleeping (tunable) */
     _Atomic int dead;
+    _Atomic uint32_t sleepers; /* consumer: threads asleep in a wait */
     int broken;             /* protocol violation seen: every call fails */
     struct wgv_ring_stats stats;
 };
@@ -151,6 +152,14 @@ ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap);
  * to peek: a record, or a violation peek will report), TIMEOUT, DEAD or PROTO.
  * timeout_ns as for reserve. */
 int wgv_ring_wait(struct wgv_ring *ring, int64_t timeout_ns);
+
+/* Consumer: the position to wait past, taken where the consumer's own state
+ * may be read (it also hands the producer every byte consumed so far). */
+uint64_t wgv_ring_wait_point(struct wgv_ring *ring);
+/* Waits as wgv_ring_wait, until the producer publishes past `point`, but
+ * reads only shared state: several threads of the consumer's process may
+ * wait at once while another one reads. Returns OK, TIMEOUT or DEAD. */
+int wgv_ring_wait_past(struct wgv_ring *ring, uint64_t point, int64_t timeout_ns);
 
 /* Whether this handle saw the peer break the ring protocol (latched; every
  * later call fails with WGV_RING_PROTO). */

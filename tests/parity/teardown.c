@@ -5,7 +5,9 @@
  *   - the last wgpuDeviceRelease of a device (its lost callback);
  *   - wgpuDeviceDestroy, then the release;
  *   - releasing everything, the instance last, with a map, a work-done
- *     callback and the device-lost callback still owed.
+ *     callback and the device-lost callback still owed (an AllowSpontaneous
+ *     map may resolve before the releases: the copy it waits for can finish
+ *     inside any call).
  *
  * WaitAny is only called with timeout 0, which needs no instance feature. */
 #include "util.h"
@@ -175,7 +177,14 @@ static void instance_release(WGPUCallbackMode mode)
     wgpuInstanceRelease(c.instance);
     stage = "nowhere";
     (void)f;
-    say_seen("map", &map, map_name);
+    if (mode == WGPUCallbackMode_AllowSpontaneous && map.calls == 1 &&
+        (map.status == WGPUMapAsyncStatus_Success || map.status == WGPUMapAsyncStatus_Aborted)) {
+        /* The copy may finish, and the map fire, inside any call before
+         * the buffer's release (natively too): either end is right. */
+        say("  map: 1 call, Success or Aborted, before wgpuInstanceRelease");
+    } else {
+        say_seen("map", &map, map_name);
+    }
     say_seen("work done", &done, done_name);
     say_seen("lost", &lost, lost_name);
 }
