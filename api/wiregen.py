@@ -14,8 +14,9 @@ the standard API crosses the wire). Outputs, into one folder:
                      the callback thunks that turn backend callbacks into
                      replies
 
-The codec itself is hand-written (src/wire/codec.c) and interprets the
-tables. Python standard library only; the output depends only on the inputs.
+The codec itself is hand-written (src/wire/encode.c, src/wire/decode.c)
+and interprets the tables. Python standard library only; the output depends
+only on the inputs.
 """
 import argparse
 import fnmatch

@@ -1,6 +1,6 @@
 /* Framing of the wire protocol (docs/protocol.md): the headers that precede
- * every command and reply. Their bodies are encoded by codec.c from the
- * generated shapes (wgv-wire-ids.h). */
+ * every command and reply. Their bodies are encoded by the codec (codec.h)
+ * from the generated shapes (wgv-wire-ids.h). */
 #ifndef WGV_WIRE_PROTOCOL_H
 #define WGV_WIRE_PROTOCOL_H
 
