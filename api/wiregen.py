@@ -439,6 +439,7 @@ class Gen:
         o.append('const char *wgv_enum_entry_name(unsigned enum_id, uint32_t wire);')
         o.append('/* The callback a command\'s future is answered with (WGV_CB_NONE if none). */')
         o.append('extern const unsigned short wgv_command_callback[WGV_OP_COUNT];')
+        o += self.callback_delivers_h()
         o.append('/* Names, for messages. */')
         o.append('extern const char *const wgv_command_name[WGV_OP_COUNT];')
         o.append('extern const char *const wgv_object_type_name[WGV_OBJ_COUNT];')
@@ -462,6 +463,7 @@ class Gen:
             ci = f.get('callback_info') if f else None
             o.append(f'    {self.cb_index[ci["callback"]] if ci else 0},')
         o.append('};')
+        o += self.callback_delivers_c()
         o.append('const char *const wgv_command_name[WGV_OP_COUNT] = {"none",')
         for c in self.commands:
             o.append(f'    "{c}",')
@@ -496,6 +498,7 @@ class Gen:
         o.append(' * reply concerns (result or device), or NULL. */')
         o.append('void wgv_guest_invoke_callback(unsigned cb, WGPUProc fn, const void *args, void *obj,')
         o.append('                               void *userdata1, void *userdata2);')
+        o += self.guest_callback_succeeded_h()
         o.append('/* Every webgpu.h function by name (wgpuGetProcAddress). */')
         o.append('WGPUProc wgv_guest_proc_address(const char *name, size_t len);')
         o.append('')
@@ -542,6 +545,7 @@ class Gen:
             o.append(f'        (({cb})fn)({", ".join(call)});')
             o.append('        break;\n    }')
         o.append('    default:\n        break;\n    }\n}\n')
+        o += self.guest_callback_succeeded_c()
         # proc address table
         names = sorted(f['name'] for f in self.std.desc['functions'])
         o.append('static const struct { const char *name; WGPUProc proc; } wgv_guest_procs[] = {')
@@ -754,6 +758,59 @@ class Gen:
         else:
             o.append(f'    {call};')
         o.append('}\n')
+        return o
+
+    # ------------------------------------------- what callbacks deliver
+    def callback_delivered_type(self, cb):
+        """The object type a callback hands to the application (an async
+        creation's result), or None."""
+        for p in self.std.callbacks[cb]['params']:
+            if p['kind'] == 'object':
+                return p['type']
+        return None
+
+    def callback_status(self, cb):
+        """(parameter name, C name of its Success entry) of a callback's
+        status, or None when it has no status with a Success entry."""
+        for p in self.std.callbacks[cb]['params']:
+            if p['kind'] != 'enum' or p['name'] != 'status':
+                continue
+            en = self.std.enums[p['type']]
+            if any(e['name'] == 'Success' for e in en['entries']):
+                return p['name'], f"{p['type']}_Success"
+        return None
+
+    def callback_delivers_h(self):
+        return ['/* The object type each callback delivers (an async creation\'s result),',
+                ' * WGV_OBJ_NONE for callbacks that deliver none; by callback id. */',
+                'extern const unsigned short wgv_callback_delivers[WGV_CB_COUNT];']
+
+    def callback_delivers_c(self):
+        o = ['const unsigned short wgv_callback_delivers[WGV_CB_COUNT] = {0,']
+        for cb in self.callbacks:
+            t = self.callback_delivered_type(cb)
+            if t and not self.callback_status(cb):
+                raise SystemExit(f"wiregen: {cb} delivers a {t} but has no status with a Success "
+                                 "entry to tell whether it did")
+            o.append(f'    WGV_OBJ_{short(t)},' if t else '    WGV_OBJ_NONE,')
+        o.append('};')
+        return o
+
+    def guest_callback_succeeded_h(self):
+        return ['/* Whether a decoded reply of callback `cb` reports success (its status is',
+                ' * Success); true for a callback without such a status. */',
+                'bool wgv_guest_callback_succeeded(unsigned cb, const void *args);']
+
+    def guest_callback_succeeded_c(self):
+        o = ['bool wgv_guest_callback_succeeded(unsigned cb, const void *args)\n{',
+             '    switch (cb) {']
+        for cb in self.callbacks:
+            st = self.callback_status(cb)
+            if not st:
+                continue
+            o.append(f'    case WGV_CB_{short(cb)}:')
+            o.append(f'        return ((const struct wgv_gcb_{short(cb)} *)args)->{st[0]} == {st[1]};')
+        o.append('    default:\n        return true;\n    }\n}\n')
         return o
 
 

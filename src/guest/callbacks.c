@@ -11,31 +11,16 @@ void wgv_future_fire(struct wgv_client *c, struct wgv_future *f);
 void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, const void *body,
                      size_t len);
 
+/* Which callbacks deliver an object, and what success is, come from the
+ * descriptions (api/wiregen.py). */
 static bool callback_succeeded(unsigned cb, const void *args)
 {
-    switch (cb) {
-    case WGV_CB_RequestAdapterCallback:
-        return ((const struct wgv_gcb_RequestAdapterCallback *)args)->status ==
-               WGPURequestAdapterStatus_Success;
-    case WGV_CB_RequestDeviceCallback:
-        return ((const struct wgv_gcb_RequestDeviceCallback *)args)->status ==
-               WGPURequestDeviceStatus_Success;
-    case WGV_CB_CreateComputePipelineAsyncCallback:
-        return ((const struct wgv_gcb_CreateComputePipelineAsyncCallback *)args)->status ==
-               WGPUCreatePipelineAsyncStatus_Success;
-    case WGV_CB_CreateRenderPipelineAsyncCallback:
-        return ((const struct wgv_gcb_CreateRenderPipelineAsyncCallback *)args)->status ==
-               WGPUCreatePipelineAsyncStatus_Success;
-    default:
-        return true;
-    }
+    return wgv_guest_callback_succeeded(cb, args);
 }
 
 static bool delivers_object(unsigned cb)
 {
-    return cb == WGV_CB_RequestAdapterCallback || cb == WGV_CB_RequestDeviceCallback ||
-           cb == WGV_CB_CreateComputePipelineAsyncCallback ||
-           cb == WGV_CB_CreateRenderPipelineAsyncCallback;
+    return cb < WGV_CB_COUNT && wgv_callback_delivers[cb] != WGV_OBJ_NONE;
 }
 
 #define SET_ARGS(type, ...)                                                      \

@@ -631,15 +631,10 @@ struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callb
     return p;
 }
 
+/* The object type a callback delivers (generated from the descriptions). */
 static unsigned callback_object_type(unsigned callback)
 {
-    switch (callback) {
-    case WGV_CB_RequestAdapterCallback: return WGV_OBJ_Adapter;
-    case WGV_CB_RequestDeviceCallback: return WGV_OBJ_Device;
-    case WGV_CB_CreateComputePipelineAsyncCallback: return WGV_OBJ_ComputePipeline;
-    case WGV_CB_CreateRenderPipelineAsyncCallback: return WGV_OBJ_RenderPipeline;
-    default: return WGV_OBJ_NONE;
-    }
+    return callback < WGV_CB_COUNT ? wgv_callback_delivers[callback] : WGV_OBJ_NONE;
 }
 
 /* What a guest is told when the host withholds Dawn's Null adapter. */
