@@ -201,7 +201,7 @@ static void test_scatter_list_resource_feeds_write_buffer(void)
     CHECK(wgv_context_submit(c.ctx, w.data, w.len) == 0);
     wgv_writer_free(&w);
 
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 96, 5, 4096};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 96, 5, 4096, 0};
     CHECK(send(&c, WGV_OP_wgpuBufferMapAsync, &m) == 0);
     CHECK(find_reply(&c, WGV_REPLY_CALLBACK, 5) != NULL);
     CHECK(memcmp(c.bulk + 4096, want + 4, 96) == 0);

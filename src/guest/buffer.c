@@ -1,10 +1,12 @@
 /* Buffers in the guest: state for the getters, and mapping through bulk
  * shared memory (the host copies mapped bytes in before the map callback
- * and out again at unmap). */
+ * and out again at unmap), or, for mappings too large for it, through
+ * guest memory streamed in chunks (transfer.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "guest.h"
+#include "transfer.h"
 
 #define B(x) ((struct wgv_buffer *)(x))
 
@@ -20,12 +22,15 @@ bool wgv_guest_hook_wgpuDeviceCreateBuffer(struct wgv_client *c, struct wgv_ga_w
     if (d->mappedAtCreation && d->size % 4 == 0) {
         pthread_mutex_lock(&c->lock);
         uint64_t off = 0;
-        if (!d->size || wgv_client_bulk_alloc(c, d->size, &off)) {
-            if (d->size)
+        bool bulk = !d->size || wgv_transfer_map_bulk(c, d->size, &off);
+        if (!bulk)
+            b->priv = wgv_transfer_private_alloc(d->size);
+        if (bulk || b->priv) {
+            if (bulk && d->size)
                 memset(c->t->bulk + off, 0, d->size);
-            b->has_shm = d->size != 0;
+            b->has_shm = bulk && d->size != 0;
             b->shm_offset = off;
-            b->shm_size = d->size;
+            b->shm_size = bulk ? d->size : 0;
             b->map_state = WGPUBufferMapState_Mapped;
             b->map_mode = WGPUMapMode_Write;
             b->map_offset = 0;
@@ -52,12 +57,16 @@ bool wgv_guest_hook_wgpuBufferMapAsync(struct wgv_client *c, struct wgv_ga_wgpuB
         pthread_mutex_unlock(&c->lock);
         return true;
     }
+    /* A mapping the bulk area cannot hold lives in guest memory: the host
+     * keeps its own mapping and the bytes are pulled in chunks once it
+     * succeeds (wgv_transfer_pull), before the callback runs. */
     uint64_t off = 0;
-    if (size && !wgv_client_bulk_alloc(c, size, &off)) {
+    bool stream = size && !wgv_transfer_map_bulk(c, size, &off);
+    if (stream && !(b->priv = wgv_transfer_private_alloc(size))) {
         pthread_mutex_unlock(&c->lock);
         struct wgv_gcb_BufferMapCallback r = {
             WGPUMapAsyncStatus_Error,
-            {"webgpu-virtio: no shared memory left for this mapping", WGPU_STRLEN}};
+            {"webgpu-virtio: no memory left for this mapping", WGPU_STRLEN}};
         wgv_future_complete_local(c, a->callbackInfo_future, &r);
         return false;
     }
@@ -65,11 +74,12 @@ bool wgv_guest_hook_wgpuBufferMapAsync(struct wgv_client *c, struct wgv_ga_wgpuB
     b->map_mode = a->mode;
     b->map_offset = a->offset;
     b->map_size = size;
-    b->has_shm = size != 0;
+    b->has_shm = size != 0 && !stream;
     b->shm_offset = off;
-    b->shm_size = size;
+    b->shm_size = stream ? 0 : size;
     b->map_future = a->callbackInfo_future;
     a->shm_offset = off;
+    a->stream = stream;
     pthread_mutex_unlock(&c->lock);
     /* The application may release the buffer while the map is pending. */
     wgv_future_make_event(c, a->callbackInfo_future, false);
@@ -83,6 +93,7 @@ static void end_mapping(struct wgv_client *c, struct wgv_buffer *b)
         wgv_future_abort(c, b->map_future);
     if (b->has_shm)
         wgv_client_release_later(c, b->shm_offset, b->shm_size);
+    wgv_transfer_private_free(b);
     b->has_shm = false;
     b->map_future = 0;
     b->map_state = WGPUBufferMapState_Unmapped;
@@ -97,6 +108,8 @@ bool wgv_guest_hook_wgpuBufferUnmap(struct wgv_client *c, struct wgv_ga_wgpuBuff
         a->shm_offset = b->shm_offset;
         a->shm_size = b->map_size;
     }
+    /* A mapping in guest memory goes to the host's mapping first. */
+    wgv_transfer_push(c, b);
     /* The command goes out before the range can be reused. */
     wgv_client_send_locked(c, WGV_OP_wgpuBufferUnmap, a);
     end_mapping(c, b);
@@ -110,6 +123,7 @@ bool wgv_guest_hook_wgpuBufferDestroy(struct wgv_client *c, struct wgv_ga_wgpuBu
     pthread_mutex_lock(&c->lock);
     wgv_client_send_locked(c, WGV_OP_wgpuBufferDestroy, a);
     end_mapping(c, b);
+    b->destroyed = true;
     pthread_mutex_unlock(&c->lock);
     return false;
 }
@@ -118,7 +132,7 @@ bool wgv_guest_hook_wgpuBufferDestroy(struct wgv_client *c, struct wgv_ga_wgpuBu
  * refuse them: not mapped, misaligned, or out of the mapped range. */
 static void *mapped_range(struct wgv_buffer *b, size_t offset, size_t size, bool writable)
 {
-    if (b->map_state != WGPUBufferMapState_Mapped || !b->has_shm)
+    if (b->map_state != WGPUBufferMapState_Mapped || (!b->has_shm && !b->priv))
         return NULL;
     if (writable && !(b->map_mode & WGPUMapMode_Write))
         return NULL;
@@ -132,6 +146,8 @@ static void *mapped_range(struct wgv_buffer *b, size_t offset, size_t size, bool
     if (size % 4 || offset < b->map_offset || size > b->map_size ||
         offset - b->map_offset > b->map_size - size)
         return NULL;
+    if (b->priv)
+        return b->priv + (offset - b->map_offset);
     return b->base.client->t->bulk + b->shm_offset + (offset - b->map_offset);
 }
 

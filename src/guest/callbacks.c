@@ -6,6 +6,7 @@
 
 #include "guest.h"
 #include "protocol.h"
+#include "transfer.h"
 
 void wgv_future_fire(struct wgv_client *c, struct wgv_future *f);
 void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, const void *body,
@@ -134,6 +135,7 @@ static void map_done(struct wgv_client *c, struct wgv_buffer *b, uint64_t future
                 wgv_bulk_release(&c->bulk, b->shm_offset, b->shm_size);
                 b->has_shm = false;
             }
+            wgv_transfer_private_free(b);
         }
     }
     pthread_mutex_unlock(&c->lock);
@@ -159,6 +161,13 @@ void wgv_future_fire(struct wgv_client *c, struct wgv_future *f)
              * was completed as Aborted then; a later answer from the host
              * does not reach here. */
             struct wgv_gcb_BufferMapCallback *a = (void *)args;
+            const char *why;
+            /* A mapping in guest memory gets its bytes before the callback. */
+            if (f->object && a->status == WGPUMapAsyncStatus_Success &&
+                !wgv_transfer_pull(c, (struct wgv_buffer *)f->object, f->id, &why)) {
+                a->status = WGPUMapAsyncStatus_Aborted;
+                a->message = (WGPUStringView){why, WGPU_STRLEN};
+            }
             if (f->object)
                 map_done(c, (struct wgv_buffer *)f->object, f->id,
                          a->status == WGPUMapAsyncStatus_Success);

@@ -7,6 +7,7 @@
 
 #include "guest.h"
 #include "protocol.h"
+#include "transfer.h"
 
 static void client_lost(struct wgv_client *c, const char *reason);
 static void client_waiting(void *user);
@@ -103,6 +104,7 @@ static void object_free_state(struct wgv_object *o)
          * has read the release. */
         if (b->has_shm)
             wgv_client_release_later(c, b->shm_offset, b->shm_size);
+        wgv_transfer_private_free(b);
         break;
     }
     case WGV_OBJ_Adapter: {

@@ -111,6 +111,10 @@ struct wgv_buffer {
     bool has_shm;
     uint64_t shm_offset, shm_size;
     uint64_t map_future;        /* the pending mapAsync's future */
+    /* A mapping too large for the bulk area (transfer.c): the guest's own
+     * copy of the mapped bytes, streamed through the bulk area in chunks. */
+    uint8_t *priv;
+    bool destroyed;             /* wgpuBufferDestroy was called */
 };
 
 struct wgv_texture {

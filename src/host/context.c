@@ -543,6 +543,7 @@ void wgv_context_destroy(struct wgv_context *ctx)
     for (unsigned i = 0; i < ctx->retired_count; i++)
         free(ctx->retired[i]);
     free(ctx->retired);
+    wgv_host_staging_free(ctx);
     while (ctx->resource_count)
         wgv_context_detach_resource(ctx, ctx->resources[0].id);
     free(ctx->resources);
@@ -1126,7 +1127,13 @@ void wgv_host_exec_wgpuAdapterRequestDevice(struct wgv_context *ctx,
 
 void wgv_host_exec_wgpuBufferMapAsync(struct wgv_context *ctx, struct wgv_ha_wgpuBufferMapAsync *a)
 {
-    if (!ops_bulk_get(ctx, a->shm_offset, a->size)) {
+    /* stream: the guest reads the mapping in chunks (wgvBufferReadMapped)
+     * and names no bulk range here. */
+    if (a->stream > 1) {
+        wgv_context_fail(ctx, "mapAsync: stream flag %u is not 0 or 1", a->stream);
+        return;
+    }
+    if (!a->stream && !ops_bulk_get(ctx, a->shm_offset, a->size)) {
         wgv_context_fail(ctx, "mapAsync: shared-memory range %llu+%llu is out of bounds",
                          (unsigned long long)a->shm_offset, (unsigned long long)a->size);
         return;
@@ -1137,7 +1144,7 @@ void wgv_host_exec_wgpuBufferMapAsync(struct wgv_context *ctx, struct wgv_ha_wgp
         return;
     p->buffer = a->buffer;
     p->map_offset = a->offset;
-    p->map_size = a->size;
+    p->map_size = a->stream ? 0 : a->size; /* what the callback copies */
     p->shm_offset = a->shm_offset;
     ctx->procs->bufferAddRef(a->buffer);
     WGPUBufferMapCallbackInfo ci = WGPU_BUFFER_MAP_CALLBACK_INFO_INIT;
@@ -1292,4 +1299,16 @@ void wgv_host_exec_wgpuDeviceCreateShaderModule(struct wgv_context *ctx,
     }
     wgv_host_store(ctx, WGV_OBJ_ShaderModule, a->result,
                    ctx->procs->deviceCreateShaderModule(a->device, a->descriptor));
+}
+
+/* ------------------------------------------- for transfer.c (large transfers) */
+
+void wgv_host_report_error(struct wgv_context *ctx, WGPUErrorType type, const char *what)
+{
+    report_error(ctx, type, what);
+}
+
+bool wgv_host_bulk_range_ok(const struct wgv_context *ctx, uint64_t offset, uint64_t size)
+{
+    return ctx->io.bulk && offset <= ctx->io.bulk_size && size <= ctx->io.bulk_size - offset;
 }

@@ -10,6 +10,7 @@
 #include "backend.h"
 #include "codec.h"
 #include "objects.h"
+#include "transfer.h"
 
 /* Slots one command may claim. */
 #define WGV_CLAIMS_MAX 8
@@ -76,6 +77,7 @@ struct wgv_context {
     unsigned resource_count;
     struct wgv_fence **retired; /* fences to report at the next poll */
     unsigned retired_count, retired_cap;
+    struct wgv_staging staging; /* bytes for a staged writeTexture (transfer.c) */
     /* The command being run: slots it claimed, whether an argument was an
      * error object. */
     struct wgv_slot *cmd_claim[WGV_CLAIMS_MAX];
@@ -105,6 +107,12 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
 
 /* Releases a backend object of a type. */
 void wgv_host_release_object(struct wgv_context *ctx, unsigned type, void *object);
+
+/* Reports an error of a type on the device the running command concerns. */
+void wgv_host_report_error(struct wgv_context *ctx, WGPUErrorType type, const char *what);
+
+/* True if [offset, offset+size) lies in the bulk area (no overflow). */
+bool wgv_host_bulk_range_ok(const struct wgv_context *ctx, uint64_t offset, uint64_t size);
 
 /* Sends one reply record. */
 void wgv_host_send_reply(struct wgv_context *ctx, unsigned kind, unsigned callback, uint64_t key,

@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "  --max-memory MIB   memory of buffers, textures and objects per guest (default 4096)\n"
             "  --max-objects N    objects alive per guest (default 1048576)\n"
             "  --max-shader-kib K source of one shader module (default 16384)\n"
+            "  --bulk-kib K   each guest's shared bulk area, a multiple of 4 (default 524288);\n"
+            "                 larger transfers go through it in chunks\n"
             "  --verbose      log connections and contexts\n"
             "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s\n"
             "  --no-isolate   serve each guest in a thread of this process%s\n"
@@ -83,6 +85,15 @@ int main(int argc, char **argv)
             cfg.policy.max_objects = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--max-shader-kib") && i + 1 < argc)
             cfg.policy.max_shader_bytes = strtoull(argv[++i], NULL, 10) << 10;
+        else if (!strcmp(argv[i], "--bulk-kib") && i + 1 < argc) {
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 10);
+            if (*end || end == argv[i] || !v || v % 4 || v > (4ull << 20)) {
+                fprintf(stderr, "wgv-server: --bulk-kib takes a multiple of 4 from 4 to 4194304\n");
+                return 2;
+            }
+            cfg.bulk_size = v << 10;
+        }
         else if (!strcmp(argv[i], "--record") && i + 1 < argc)
             cfg.record_dir = argv[++i];
         else if (!strcmp(argv[i], "--verbose"))

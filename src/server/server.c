@@ -185,7 +185,8 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
     char err[256];
     uint8_t capset[64];
     size_t capset_len = wgv_host_capset(s->host, capset, sizeof(capset));
-    if (wgv_handshake_accept(sock, WGV_PROTOCOL_VERSION, NULL, capset, capset_len, &ss.conn,
+    struct wgv_hs_policy policy = {.defaults.bulk = s->config.bulk_size};
+    if (wgv_handshake_accept(sock, WGV_PROTOCOL_VERSION, &policy, capset, capset_len, &ss.conn,
                              err, sizeof(err)) < 0) {
         wgv_server_log(s, "connection %u refused: %s", id, err);
         close(sock);

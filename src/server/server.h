@@ -16,6 +16,7 @@ struct wgv_server_config {
     uint32_t force_backend;   /* see wgv_host_config */
     bool allow_null;          /* guests may get Dawn's Null adapter (WGV_HOST_ALLOW_NULL_ADAPTER) */
     struct wgv_policy policy; /* per-guest quotas (zero fields: defaults) */
+    uint64_t bulk_size;       /* each guest's bulk area in bytes (0: WGV_SHM_DEFAULT_BULK) */
     unsigned max_connections; /* stop accepting after this many; 0 = no limit */
     const char *record_dir;   /* if set, each context's command stream is
                                  written to DIR/context-N.wgv (fuzzing seeds) */

@@ -1292,8 +1292,8 @@ static void release_buffer_with_map_pending(void)
 {
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 1 << 20, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 1 << 20, 60, 0};
-    struct wgv_ga_wgpuBufferMapAsync m2 = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 4096, 61, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 1 << 20, 60, 0, 0};
+    struct wgv_ga_wgpuBufferMapAsync m2 = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 4096, 61, 0, 0};
     struct wgv_writer w;
     wgv_writer_init(&w);
     g_encode(WGV_OP_wgpuBufferMapAsync, &m, &w);
@@ -1316,7 +1316,7 @@ static void device_used_after_destroy(void)
     g_send(&g, WGV_OP_wgpuDeviceDestroy, &dd);
     g_create_buffer(&g, 2, 1, 256, WGPUBufferUsage_CopyDst, false);
     send_raw_write(&g, 0, 64, 0, 64);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 70, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 70, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     if (!g_wait_cb(&g, 70, 10000))
         fail("no map callback after the device was destroyed%s%s", g.lost ? ": " : "",
@@ -1460,7 +1460,7 @@ static void callbacks_on_error_objects_still_fire(void)
         g_close(&g);
         return;
     }
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 64, 30, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 64, 30, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     struct wgv_ga_wgpuShaderModuleGetCompilationInfo ci = {OBJ(WGPUShaderModule, 1), 31};
     g_send(&g, WGV_OP_wgpuShaderModuleGetCompilationInfo, &ci);
@@ -1521,10 +1521,10 @@ static void owe_every_callback(struct gconn *g)
     struct wgv_ga_wgpuDeviceCreateComputePipelineAsync cpa = {OBJ(WGPUDevice, 1), &pd, 40,
                                                               OBJ(WGPUComputePipeline, 1)};
     g_send(g, WGV_OP_wgpuDeviceCreateComputePipelineAsync, &cpa);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 16u << 20, 41, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 16u << 20, 41, 0, 0};
     g_send(g, WGV_OP_wgpuBufferMapAsync, &m);
     struct wgv_ga_wgpuBufferMapAsync m2 = {OBJ(WGPUBuffer, 2), WGPUMapMode_Write, 0, 16u << 20, 42,
-                                           16u << 20};
+                                           16u << 20, 0};
     g_send(g, WGV_OP_wgpuBufferMapAsync, &m2);
     struct wgv_ga_wgpuQueueOnSubmittedWorkDone wd = {OBJ(WGPUQueue, 1), 43};
     g_send(g, WGV_OP_wgpuQueueOnSubmittedWorkDone, &wd);
@@ -1869,7 +1869,7 @@ static void map_async_shm_offset_out_of_range(void)
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 5,
-                                          g.conn.shm.sizes.bulk};
+                                          g.conn.shm.sizes.bulk, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     expect_lost(&g, "mapAsync: shared-memory range", true);
 }
@@ -1879,7 +1879,7 @@ static void map_async_shm_range_overflows(void)
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 5,
-                                          UINT64_MAX - 127};
+                                          UINT64_MAX - 127, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     expect_lost(&g, "mapAsync: shared-memory range", true);
 }
@@ -1891,7 +1891,7 @@ static void map_async_whole_size_raw(void)
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0,
-                                          WGPU_WHOLE_MAP_SIZE, 5, 0};
+                                          WGPU_WHOLE_MAP_SIZE, 5, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     expect_lost(&g, "mapAsync: shared-memory range", true);
 }
@@ -2110,7 +2110,7 @@ static void bulk_rewritten_while_host_copies(void)
         cmd_push(&g, &w);
         if (i % 8 == 0) {
             struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0,
-                                                  4u << 20, 100 + (uint64_t)i, 0};
+                                                  4u << 20, 100 + (uint64_t)i, 0, 0};
             g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
             if (!g_wait_cb(&g, 100 + (uint64_t)i, 10000))
                 fail("map %d never completed%s%s", i, g.lost ? ": " : "", g.lost_reason);
@@ -2758,7 +2758,7 @@ static void start_maps(struct gconn *g, int ready)
         g_create_buffer(g, i, 1, 16u << 20, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst,
                         false);
         struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, i), WGPUMapMode_Read, 0, 16u << 20,
-                                              10 + i, (uint64_t)(i - 1) * (16u << 20)};
+                                              10 + i, (uint64_t)(i - 1) * (16u << 20), 0};
         g_send(g, WGV_OP_wgpuBufferMapAsync, &m);
     }
     g_create_buffer(g, 5, 1, 1 << 20, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
