@@ -70,6 +70,7 @@ struct options {
     uint64_t storm_total;
     const char *server_args[8]; /* extra wgv-server arguments */
     int server_argc;
+    bool null_backend; /* WGV_BENCH_NULL: the server gets --null */
 };
 
 struct worker {
@@ -243,8 +244,13 @@ static pid_t server_start(const char *bin, const char *socket, const struct opti
     pid_t pid = fork();
     if (pid == 0) {
         const char *argv[16] = {bin, "--socket", socket};
+        int n = 3;
         for (int i = 0; i < o->server_argc; i++)
-            argv[3 + i] = o->server_args[i];
+            argv[n++] = o->server_args[i];
+        /* The workers ask for Dawn's Null adapter, which a server hands
+         * out only when started with --null. */
+        if (o->null_backend)
+            argv[n++] = "--null";
         execv(bin, (char **)argv);
         fprintf(stderr, "wgv-bench: cannot run %s: %s\n", bin, strerror(errno));
         _exit(127);
@@ -432,6 +438,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    /* Read the way the workers read it (null_backend in cases.c). */
+    const char *null_env = getenv("WGV_BENCH_NULL");
+    o.null_backend = null_env && *null_env && strcmp(null_env, "0");
     if (o.quick) {
         o.reps = 1;
         o.budget = 0.02;
