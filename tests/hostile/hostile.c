@@ -1946,6 +1946,237 @@ static void mapped_at_creation_huge_raw(void)
     expect_alive_and_leave(&g, 1);
 }
 
+/* ======================================================= large transfers */
+
+/* Wire values of the statuses and error types the attacks look for (the
+ * standard's entries sorted by value). */
+#define WIRE_MAP_SUCCESS 0u
+#define WIRE_MAP_ERROR 2u
+#define WIRE_ERROR_OUT_OF_MEMORY 2u
+
+static void g_read_mapped(struct gconn *g, uint64_t buffer, uint64_t offset, uint64_t size,
+                          uint64_t shm, uint64_t future)
+{
+    struct wgv_ga_wgvBufferReadMapped r = {buffer, offset, size, shm, future};
+    g_send(g, WGV_OP_wgvBufferReadMapped, &r);
+}
+
+static void g_write_mapped(struct gconn *g, uint64_t buffer, uint64_t offset, uint64_t size,
+                           uint64_t shm)
+{
+    struct wgv_ga_wgvBufferWriteMapped w = {buffer, offset, size, shm};
+    g_send(g, WGV_OP_wgvBufferWriteMapped, &w);
+}
+
+static void g_stage(struct gconn *g, uint64_t total, uint64_t offset, uint64_t size, uint64_t shm)
+{
+    struct wgv_ga_wgvStageBytes b = {total, offset, size, shm};
+    g_send(g, WGV_OP_wgvStageBytes, &b);
+}
+
+/* Texture 1: 64x64 RGBA8Unorm, a copy destination. */
+static void g_texture(struct gconn *g)
+{
+    WGPUTextureDescriptor d = WGPU_TEXTURE_DESCRIPTOR_INIT;
+    d.usage = WGPUTextureUsage_CopyDst;
+    d.size = (WGPUExtent3D){64, 64, 1};
+    d.format = WGPUTextureFormat_RGBA8Unorm;
+    struct wgv_ga_wgpuDeviceCreateTexture a = {OBJ(WGPUDevice, 1), &d, OBJ(WGPUTexture, 1)};
+    g_send(g, WGV_OP_wgpuDeviceCreateTexture, &a);
+}
+
+/* A writeTexture of the whole of texture 1 whose bytes were staged. */
+static void g_staged_write_texture(struct gconn *g, const void *data, size_t size)
+{
+    WGPUTexelCopyTextureInfo dst = {.texture = OBJ(WGPUTexture, 1),
+                                    .aspect = WGPUTextureAspect_All};
+    WGPUTexelCopyBufferLayout layout = {.bytesPerRow = 256, .rowsPerImage = 64};
+    WGPUExtent3D extent = {64, 64, 1};
+    struct wgv_ga_wgpuQueueWriteTexture w = {OBJ(WGPUQueue, 1), &dst, data, size, &layout,
+                                             &extent, 1};
+    g_send(g, WGV_OP_wgpuQueueWriteTexture, &w);
+}
+
+static void read_mapped_range_outside_bulk(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
+    g_read_mapped(&g, H(1, 1), 0, 256, g.conn.shm.sizes.bulk - 64, 50);
+    expect_lost(&g, "readMapped: shared-memory range", true);
+}
+
+static void read_mapped_range_overflows(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
+    g_read_mapped(&g, H(1, 1), UINT64_MAX - 64, 256, 0, 50);
+    expect_lost(&g, "readMapped: shared-memory range", true);
+}
+
+static void read_mapped_of_no_buffer(void)
+{
+    WITH_DEVICE(g);
+    g_read_mapped(&g, H(7, 1), 0, 256, 0, 50);
+    expect_lost(&g, "readMapped: buffer 7 (generation 1) is not a live buffer", true);
+}
+
+/* Reads of ranges no mapping has (past it, of a buffer never mapped, of a
+ * mapping that ended, of an error buffer) are answered with an error; a
+ * read inside a mapping succeeds. */
+static void read_mapped_outside_mappings_answers_error(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 4096, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
+    g_create_buffer(&g, 2, 1, 4096, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
+    g_create_buffer(&g, 3, 1, 1ull << 62, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
+    g_read_mapped(&g, H(1, 1), 0, 4096, 0, 50);
+    g_read_mapped(&g, H(1, 1), 2048, 4096, 0, 51);
+    g_read_mapped(&g, H(2, 1), 0, 256, 0, 52);
+    g_read_mapped(&g, H(3, 1), 0, 256, 0, 53);
+    /* A streamed map, unmapped before its bytes are read. */
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 4096, 54, 0, 1};
+    g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
+    const struct cbrec *c = g_wait_cb(&g, 54, 10000);
+    if (!c || c->w0 != WIRE_MAP_SUCCESS)
+        fail("the streamed map did not succeed");
+    g_read_mapped(&g, H(2, 1), 1024, 1024, 8192, 55);
+    struct wgv_ga_wgpuBufferUnmap u = {OBJ(WGPUBuffer, 2), 0, 0, 0};
+    g_send(&g, WGV_OP_wgpuBufferUnmap, &u);
+    g_read_mapped(&g, H(2, 1), 0, 1024, 8192, 56);
+    static const struct { uint64_t key; uint32_t status; } want[] = {
+        {50, WIRE_MAP_SUCCESS}, {51, WIRE_MAP_ERROR}, {52, WIRE_MAP_ERROR},
+        {53, WIRE_MAP_ERROR},   {55, WIRE_MAP_SUCCESS}, {56, WIRE_MAP_ERROR}};
+    for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        c = g_wait_cb(&g, want[i].key, 10000);
+        if (!c)
+            fail("no answer to read %llu%s%s", (unsigned long long)want[i].key,
+                 g.lost ? ": " : "", g.lost_reason);
+        else if (c->callback != WGV_CB_BufferMapCallback || c->w0 != want[i].status)
+            fail("read %llu answered with status %u, not %u", (unsigned long long)want[i].key,
+                 c->w0, want[i].status);
+    }
+    expect_alive_and_leave(&g, 3);
+}
+
+static void write_mapped_range_outside_bulk(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
+    g_write_mapped(&g, H(1, 1), 0, 128, UINT64_MAX - 64);
+    expect_lost(&g, "writeMapped: shared-memory range", true);
+}
+
+/* Writes where no writable mapping is (past it, a read mapping, a buffer
+ * never mapped, an error buffer, after the unmap) go nowhere. */
+static void write_mapped_outside_mappings_dropped(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
+    g_create_buffer(&g, 2, 1, 4096, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
+    g_create_buffer(&g, 3, 1, 1ull << 62, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
+    g_write_mapped(&g, H(1, 1), 0, 1 << 20, 0);
+    g_write_mapped(&g, H(1, 1), 1ull << 40, 256, 0);
+    g_write_mapped(&g, H(2, 1), 0, 256, 0);
+    g_write_mapped(&g, H(3, 1), 0, 4096, 0);
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 4096, 50, 0, 1};
+    g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
+    if (!g_wait_cb(&g, 50, 10000))
+        fail("the streamed map did not answer");
+    g_write_mapped(&g, H(2, 1), 0, 4096, 0);
+    struct wgv_ga_wgpuBufferUnmap u = {OBJ(WGPUBuffer, 1), 0, 0, 0};
+    g_send(&g, WGV_OP_wgpuBufferUnmap, &u);
+    g_write_mapped(&g, H(1, 1), 0, 256, 0);
+    expect_alive_and_leave(&g, 3);
+}
+
+static void map_async_stream_flag_not_bool(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 5, 0, 2};
+    g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
+    expect_lost(&g, "mapAsync: stream flag 2", true);
+}
+
+static void stage_bytes_out_of_order(void)
+{
+    WITH_DEVICE(g);
+    g_stage(&g, 1 << 20, 0, 4096, 0);
+    g_stage(&g, 1 << 20, 8192, 4096, 0);
+    expect_lost(&g, "stageBytes: chunk 8192+4096 of 1048576 does not continue", true);
+}
+
+static void stage_bytes_past_the_total(void)
+{
+    WITH_DEVICE(g);
+    g_stage(&g, 8192, 0, 4096, 0);
+    g_stage(&g, 8192, 4096, 8192, 0);
+    expect_lost(&g, "stageBytes: chunk 4096+8192 of 8192 does not continue", true);
+}
+
+static void stage_bytes_without_a_start(void)
+{
+    WITH_DEVICE(g);
+    g_stage(&g, 8192, 4096, 4096, 0);
+    expect_lost(&g, "does not continue the staged bytes (0 of 0)", true);
+}
+
+static void stage_bytes_range_outside_bulk(void)
+{
+    WITH_DEVICE(g);
+    g_stage(&g, 8192, 0, 4096, g.conn.shm.sizes.bulk);
+    expect_lost(&g, "stageBytes: shared-memory range", true);
+}
+
+static void staged_write_texture_without_staging(void)
+{
+    WITH_DEVICE(g);
+    g_texture(&g);
+    g_staged_write_texture(&g, NULL, 0);
+    expect_lost(&g, "writeTexture: staged flag 1 with 0 bytes of its own, but 0 of 0", true);
+}
+
+static void staged_write_texture_half_staged(void)
+{
+    WITH_DEVICE(g);
+    g_texture(&g);
+    g_stage(&g, 16384, 0, 8192, 0);
+    g_staged_write_texture(&g, NULL, 0);
+    expect_lost(&g, "but 8192 of 16384 bytes staged", true);
+}
+
+static void staged_write_texture_with_bytes_of_its_own(void)
+{
+    WITH_DEVICE(g);
+    g_texture(&g);
+    static uint8_t bytes[64];
+    g_stage(&g, 16384, 0, 16384, 0);
+    g_staged_write_texture(&g, bytes, sizeof(bytes));
+    expect_lost(&g, "writeTexture: staged flag 1 with 64 bytes of its own", true);
+}
+
+/* Staging past the memory quota (4 GiB by default): nothing is kept, the
+ * chunks are only counted, and the staged writeTexture reports
+ * out-of-memory on its device; the context goes on. */
+static void stage_bytes_past_the_quota(void)
+{
+    WITH_DEVICE(g);
+    g_texture(&g);
+    uint64_t chunk = g.conn.shm.sizes.bulk, total = (4ull << 30) + 4096;
+    for (uint64_t k = 0; k < total; k += chunk)
+        g_stage(&g, total, k, total - k < chunk ? total - k : chunk, 0);
+    g_staged_write_texture(&g, NULL, 0);
+    /* The device's uncaptured-error future is 4 (g_device). */
+    const struct cbrec *c = g_wait_cb(&g, 4, 10000);
+    if (!c)
+        fail("no out-of-memory error for the staged writeTexture%s%s", g.lost ? ": " : "",
+             g.lost_reason);
+    else if (c->callback != WGV_CB_UncapturedErrorCallback || c->w0 != WIRE_ERROR_OUT_OF_MEMORY)
+        fail("the staged writeTexture reported error type %u, not out-of-memory", c->w0);
+    g_release(&g, WGV_OBJ_Texture, H(1, 1));
+    expect_alive_and_leave(&g, 0);
+}
+
 /* ================================================================ tampering */
 
 struct scribbler {
@@ -3015,6 +3246,22 @@ int main(int argc, char **argv)
     ATTACK(unmap_with_overflowing_shm_range);
     ATTACK(unmap_claims_more_than_mapped);
     ATTACK(mapped_at_creation_huge_raw);
+    /* transfers larger than the bulk area */
+    ATTACK(read_mapped_range_outside_bulk);
+    ATTACK(read_mapped_range_overflows);
+    ATTACK(read_mapped_of_no_buffer);
+    ATTACK(read_mapped_outside_mappings_answers_error);
+    ATTACK(write_mapped_range_outside_bulk);
+    ATTACK(write_mapped_outside_mappings_dropped);
+    ATTACK(map_async_stream_flag_not_bool);
+    ATTACK(stage_bytes_out_of_order);
+    ATTACK(stage_bytes_past_the_total);
+    ATTACK(stage_bytes_without_a_start);
+    ATTACK(stage_bytes_range_outside_bulk);
+    ATTACK(staged_write_texture_without_staging);
+    ATTACK(staged_write_texture_half_staged);
+    ATTACK(staged_write_texture_with_bytes_of_its_own);
+    ATTACK(stage_bytes_past_the_quota);
     /* tampering with shared memory while the host works */
     ATTACK(command_ring_rewritten_while_host_reads);
     ATTACK(command_bodies_rewritten_while_host_reads);

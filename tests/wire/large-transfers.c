@@ -7,6 +7,7 @@
  * both ends); upload and readback times are printed.
  *
  * Usage: large-transfers [WGV_SERVER_BINARY [--bulk-kib K]] [--mib S] [--name NAME]
+ *                        [--only CASE]
  *
  * With a server binary it starts a private wgv-server (with a bulk area of
  * K KiB if given) and runs against it; without one it uses whatever the
@@ -36,6 +37,13 @@
 #define MIB (1ull << 20)
 
 static uint64_t mib = 1024;
+static const char *only; /* run this case alone */
+
+#define CASE(fn)                                                                \
+    do {                                                                        \
+        if (!only || !strcmp(only, #fn))                                        \
+            RUN(fn);                                                            \
+    } while (0)
 
 /* ------------------------------------------------------------- the host */
 
@@ -470,11 +478,13 @@ int main(int argc, char **argv)
             mib = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--name") && i + 1 < argc)
             name = argv[++i];
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else if (argv[i][0] != '-' && !server)
             server = argv[i];
         else {
             fprintf(stderr, "usage: large-transfers [WGV_SERVER_BINARY [--bulk-kib K]] "
-                            "[--mib S] [--name NAME]\n");
+                            "[--mib S] [--name NAME] [--only CASE]\n");
             return 2;
         }
     }
@@ -495,11 +505,11 @@ int main(int argc, char **argv)
         server_stop();
         return 1;
     }
-    RUN(write_buffer_then_map_read);
-    RUN(mapped_at_creation_copied);
-    RUN(map_write_range);
-    RUN(write_texture_layers);
-    RUN(invalid_large_write_one_error);
+    CASE(write_buffer_then_map_read);
+    CASE(mapped_at_creation_copied);
+    CASE(map_write_range);
+    CASE(write_texture_layers);
+    CASE(invalid_large_write_one_error);
     gpu_fini();
     server_stop();
     return harness_finish(name);
