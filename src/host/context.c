@@ -136,10 +136,14 @@ unsigned wgv_host_list_adapters(struct wgv_host *host, struct wgv_host_adapter *
         return 0;
     static const WGPUBackendType kinds[] = {WGPUBackendType_Undefined, WGPUBackendType_Vulkan,
                                             WGPUBackendType_Null};
+    /* A forced backend is the only one contexts will ask for: no other is
+     * loaded (a GPU driver's start-up is not free, nor leak-free). */
+    WGPUBackendType forced = (WGPUBackendType)host->config.force_backend;
+    size_t nkinds = forced ? 1 : sizeof(kinds) / sizeof(kinds[0]);
     struct wgv_host_adapter seen[3];
     unsigned count = 0;
-    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
-        WGPUAdapter adapter = request_listed_adapter(p, instance, kinds[k]);
+    for (size_t k = 0; k < nkinds; k++) {
+        WGPUAdapter adapter = request_listed_adapter(p, instance, forced ? forced : kinds[k]);
         if (!adapter)
             continue;
         WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
