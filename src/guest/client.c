@@ -717,6 +717,18 @@ static void client_waiting(void *user)
     c->spontaneous_ready = true;
 }
 
+void wgv_client_wait_consumed(struct wgv_client *c, uint64_t pos)
+{
+    c->t->flush(c->t);
+    long pause = 20000;
+    for (int i = 0; c->t->consumed(c->t) < pos && !c->lost && i < 100000; i++) {
+        client_waiting(c);
+        struct timespec ts = {0, pause};
+        nanosleep(&ts, NULL);
+        pause = pause * 2 > 1000000 ? 1000000 : pause * 2;
+    }
+}
+
 void wgv_client_fire_spontaneous(struct wgv_client *c)
 {
     if (!c->spontaneous_ready)

@@ -289,6 +289,9 @@ bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uin
 /* Allocates bulk memory (lock held), first taking back the ranges the host
  * is done with and, if still short, waiting for it to catch up. */
 bool wgv_client_bulk_alloc(struct wgv_client *c, uint64_t size, uint64_t *offset);
+/* Waits (lock held, replies read meanwhile) until the host has consumed the
+ * command stream up to `pos` (a produced() value), or it is gone. */
+void wgv_client_wait_consumed(struct wgv_client *c, uint64_t pos);
 
 /* A NUL-terminated malloc'd copy of a string view (free its data). */
 WGPUStringView wgv_string_copy(WGPUStringView s);

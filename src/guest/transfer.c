@@ -19,6 +19,8 @@
 
 /* Pull requests in flight at once. */
 #define PULL_WINDOW 4
+/* Chunks of one upload the host may not have consumed yet. */
+#define UPLOAD_WINDOW 4
 /* A piece sent inline when the bulk area has no room at all: well below
  * one message. */
 #define INLINE_PIECE (256ull << 10)
@@ -51,7 +53,7 @@ static uint64_t bulk_held(const struct wgv_bulk *b)
 bool wgv_transfer_map_bulk(struct wgv_client *c, uint64_t size, uint64_t *offset)
 {
     uint64_t area = c->bulk.size;
-    if (!c->t->bulk || size > area / 4 || bulk_held(&c->bulk) + round_up(size, 256) > area / 2)
+    if (!c->t->bulk || bulk_held(&c->bulk) + round_up(size, 256) > area / 2)
         return false;
     return wgv_client_bulk_alloc(c, size, offset);
 }
@@ -91,6 +93,27 @@ static bool chunk_alloc(struct wgv_client *c, uint64_t *size, uint64_t *offset)
 }
 
 /* ------------------------------------------------------------ uploads */
+
+/* Where the command of each of an upload's last chunks ends in the command
+ * stream. A new chunk first waits for the host to be past the command of
+ * the chunk UPLOAD_WINDOW places back: its range is then taken back and
+ * reused, so that an upload cycles through a few warm bulk pages instead of
+ * touching the whole area (fresh pages cost both sides a fault). */
+struct window {
+    uint64_t sent[UPLOAD_WINDOW];
+    unsigned n;
+};
+
+static void window_wait(struct wgv_client *c, struct window *w)
+{
+    if (w->n >= UPLOAD_WINDOW)
+        wgv_client_wait_consumed(c, w->sent[w->n % UPLOAD_WINDOW]);
+}
+
+static void window_sent(struct wgv_client *c, struct window *w)
+{
+    w->sent[w->n++ % UPLOAD_WINDOW] = c->t->produced(c->t);
+}
 
 /* The size of the next piece of an upload: what the bulk area can take
  * now, or an inline piece when it cannot (lock held). */
@@ -136,12 +159,15 @@ bool wgv_guest_hook_wgpuQueueWriteBuffer(struct wgv_client *c, struct wgv_ga_wgp
         pthread_mutex_unlock(&c->lock);
         return false;
     }
+    struct window win = {{0}, 0};
     for (uint64_t k = 0; k < a->size && !c->lost;) {
+        window_wait(c, &win);
         uint64_t n = upload_piece(c, a->size - k < chunk ? a->size - k : chunk);
         piece.bufferOffset = a->bufferOffset + k;
         piece.data = data + k;
         piece.size = (size_t)n;
         wgv_client_send_locked(c, WGV_OP_wgpuQueueWriteBuffer, &piece);
+        window_sent(c, &win);
         k += n;
     }
     pthread_mutex_unlock(&c->lock);
@@ -153,14 +179,17 @@ bool wgv_guest_hook_wgpuQueueWriteBuffer(struct wgv_client *c, struct wgv_ga_wgp
 static bool stage_on_host(struct wgv_client *c, const uint8_t *data, uint64_t size)
 {
     uint64_t chunk = wgv_transfer_chunk(c);
+    struct window win = {{0}, 0};
     for (uint64_t k = 0; k < size && !c->lost;) {
         uint64_t n = size - k < chunk ? size - k : chunk, off;
+        window_wait(c, &win);
         if (!chunk_alloc(c, &n, &off))
             return false;
         memcpy(c->t->bulk + off, data + k, (size_t)n);
         struct wgv_ga_wgvStageBytes s = {size, k, n, off};
         wgv_client_send_locked(c, WGV_OP_wgvStageBytes, &s);
         wgv_client_release_later(c, off, n);
+        window_sent(c, &win);
         k += n;
     }
     return true;
@@ -302,8 +331,10 @@ void wgv_transfer_push(struct wgv_client *c, struct wgv_buffer *b)
     if (!b->priv || b->map_state != WGPUBufferMapState_Mapped || !(b->map_mode & WGPUMapMode_Write))
         return;
     uint64_t chunk = wgv_transfer_chunk(c), handle = wgv_object_handle(&b->base);
+    struct window win = {{0}, 0};
     for (uint64_t k = 0; k < b->map_size && !c->lost;) {
         uint64_t n = b->map_size - k < chunk ? b->map_size - k : chunk, off;
+        window_wait(c, &win);
         if (!chunk_alloc(c, &n, &off)) {
             fprintf(stderr, "webgpu-virtio: no shared memory left to write back a mapping of "
                             "%llu bytes; %llu were written\n",
@@ -314,6 +345,7 @@ void wgv_transfer_push(struct wgv_client *c, struct wgv_buffer *b)
         struct wgv_ga_wgvBufferWriteMapped w = {handle, b->map_offset + k, n, off};
         wgv_client_send_locked(c, WGV_OP_wgvBufferWriteMapped, &w);
         wgv_client_release_later(c, off, n);
+        window_sent(c, &win);
         k += n;
     }
 }

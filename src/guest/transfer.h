@@ -18,10 +18,10 @@
  * WGV_TRANSFER_CHUNK_MAX, a multiple of 256. Larger payloads are chunked. */
 uint64_t wgv_transfer_chunk(const struct wgv_client *c);
 
-/* Sets aside a zero-copy bulk range of `size` bytes for a mapping, if the
- * mapping is no larger than a chunk and mappings then hold at most half the
- * area (so that chunked transfers always find room); false otherwise, and
- * the mapping is kept in guest memory instead (lock held). */
+/* Sets aside a zero-copy bulk range of `size` bytes for a mapping if
+ * mappings then hold at most half the area (so that chunked transfers
+ * always find room); false otherwise, and the mapping is kept in guest
+ * memory instead (lock held). */
 bool wgv_transfer_map_bulk(struct wgv_client *c, uint64_t size, uint64_t *offset);
 
 /* Guest memory for a mapping of `size` bytes, zero-filled; NULL if none. */
