@@ -54,13 +54,14 @@ make_logs() {
     for p in ${passes//,/ }; do
       spec=${change[$p:$t]-}
       if [ "$spec" = omit ]; then continue; fi
-      if [ "$p" = fuzz ]; then
+      if [ "$p" = fuzz ] || [ "$p" = tsan ]; then
+        # Plain output (scripts/fuzz, the ThreadSanitizer run), no blocks.
         if [ -n "$spec" ]; then
           IFS='|' read -r -a lines <<<"$spec"
-          printf '%s\n' "${lines[@]:1}" >>"$d/fuzz.txt"
+          printf '%s\n' "${lines[@]:1}" >>"$d/$p.txt"
         else
-          printf '%s\n' "ok   fuzz-a: 10 inputs in 60 s, nothing found" \
-            "ok   fuzz-b: 10 inputs in 60 s, nothing found" "$c: 2 passed, 0 failed" >>"$d/fuzz.txt"
+          printf '%s\n' "ok   $p-a: nothing found" "ok   $p-b: nothing found" \
+            "$c: 2 passed, 0 failed" >>"$d/$p.txt"
         fi
         continue
       fi
