@@ -158,10 +158,15 @@ void wgv_future_fire(struct wgv_client *c, struct wgv_future *f)
         void *obj = f->object;
         if (f->callback == WGV_CB_BufferMapCallback) {
             /* A map the application ended first (unmap, destroy, release)
-             * was completed as Aborted then; a later answer from the host
-             * does not reach here. */
+             * was completed as Aborted then, or, if the host had answered
+             * already, is marked so: a success becomes Aborted. */
             struct wgv_gcb_BufferMapCallback *a = (void *)args;
             const char *why;
+            if (f->aborted && a->status == WGPUMapAsyncStatus_Success) {
+                a->status = WGPUMapAsyncStatus_Aborted;
+                a->message = (WGPUStringView){"The buffer was unmapped or destroyed before the "
+                                              "mapping was resolved.", WGPU_STRLEN};
+            }
             /* A mapping in guest memory gets its bytes before the callback. */
             if (f->object && a->status == WGPUMapAsyncStatus_Success &&
                 !wgv_transfer_pull(c, (struct wgv_buffer *)f->object, f->id, &why)) {

@@ -410,6 +410,8 @@ static void map_abort(struct wgv_client *c, struct wgv_future *f, const char *wh
     struct wgv_gcb_BufferMapCallback a = {WGPUMapAsyncStatus_Aborted, {why, WGPU_STRLEN}};
     if (f->state == WGV_FUTURE_PENDING)
         wgv_future_complete_locked(c, f, &a);
+    else
+        f->aborted = true; /* answered, not yet fired */
 }
 
 void wgv_future_abort(struct wgv_client *c, uint64_t id)

@@ -184,6 +184,8 @@ struct wgv_future {
     uint8_t state;
     bool repeat;             /* uncaptured errors: never completes */
     bool weak;               /* device events, maps: no reference on object */
+    bool aborted;            /* a map answered but not yet fired when the
+                                application ended it: fires as Aborted */
     WGPUCallbackMode mode;
     WGPUProc fn;
     void *userdata1, *userdata2;
