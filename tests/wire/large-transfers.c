@@ -488,8 +488,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (mib < 4)
-        mib = 4;
+    if (mib < 1)
+        mib = 1;
     signal(SIGPIPE, SIG_IGN);
     if (server && !server_start(server, bulk_kib)) {
         printf("FAIL wgv-server %s did not start\n%s: 0 passed, 1 failed\n", server, name);
