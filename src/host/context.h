@@ -90,32 +90,110 @@ struct wgv_context {
     uint64_t cmd_receiver_handle;
 };
 
+/* What a guest is told when the host withholds Dawn's Null adapter. */
+#define WGV_NULL_ONLY "webgpu-virtio: the host has no GPU adapter (only Dawn's Null backend); " \
+                      "start the server with --null to use it"
+#define WGV_NULL_NOT_OFFERED "webgpu-virtio: the host does not offer Dawn's Null backend; " \
+                             "start the server with --null to use it"
+
+/* host.c: the host */
+
+/* Passes a message to the embedder's log callback, if it set one. */
+void wgv_host_log(struct wgv_host *host, enum wgv_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* context.c: context life */
+
 /* Ends the context with a reason (first one wins); sends context-lost. */
 void wgv_context_fail(struct wgv_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* codec-ops.c: the decoder's callbacks */
+
+/* The decoder's callbacks for a context (struct wgv_codec_ops). */
+struct wgv_codec_ops wgv_host_codec_ops(struct wgv_context *ctx);
+
+/* The bulk area's bytes [offset, offset+size), or NULL if they lie outside
+ * it (the codec's bulk_get; user is the context). */
+const void *wgv_host_ops_bulk_get(void *user, uint64_t offset, uint64_t size);
+
+/* True if [offset, offset+size) lies in the bulk area (no overflow). */
+bool wgv_host_bulk_range_ok(const struct wgv_context *ctx, uint64_t offset, uint64_t size);
+
 /* Stores a backend object created by a command into its claimed slot. */
 void wgv_host_store(struct wgv_context *ctx, unsigned type, uint64_t handle, void *object);
+
+/* resources.c: attached memory */
+
+/* A range of an attached resource, in place or gathered into the arena; NULL
+ * if it lies outside (the codec's resource_get; user is the context). */
+const void *wgv_host_ops_resource_get(void *user, uint32_t id, uint64_t offset, uint64_t size,
+                                      struct wgv_arena *arena);
+
+/* fences.c */
+
+/* Queues a fence whose work is done for the next poll's report. */
+void wgv_host_fence_retire_later(struct wgv_context *ctx, struct wgv_fence *f);
+
+/* Tells the embedder of the fences retired since the last poll. */
+void wgv_host_report_fences(struct wgv_context *ctx);
+
+/* pending.c: callbacks owed, replies */
+
+/* Sends one reply record. */
+void wgv_host_send_reply(struct wgv_context *ctx, unsigned kind, unsigned callback, uint64_t key,
+                         const uint32_t *shapes, const void *const *args, unsigned count);
 
 /* A new pending callback record, or NULL (the context is then lost). */
 struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callback,
                                          uint64_t key, uint64_t result, bool repeat);
 
+/* Unlinks and frees a pending record. */
+void wgv_host_pending_free(struct wgv_context *ctx, struct wgv_pending *p);
+
 /* Called by the generated thunks: turns a backend callback into a reply. */
 void wgv_host_callback(void *context, void *pending, unsigned callback, const void *args,
                        void *object);
 
-/* Releases a backend object of a type. */
+/* Releases a backend object of a type (generated). */
 void wgv_host_release_object(struct wgv_context *ctx, unsigned type, void *object);
+
+/* submit.c: the decode loop */
 
 /* Reports an error of a type on the device the running command concerns. */
 void wgv_host_report_error(struct wgv_context *ctx, WGPUErrorType type, const char *what);
 
-/* True if [offset, offset+size) lies in the bulk area (no overflow). */
-bool wgv_host_bulk_range_ok(const struct wgv_context *ctx, uint64_t offset, uint64_t size);
+/* quota.c */
 
-/* Sends one reply record. */
-void wgv_host_send_reply(struct wgv_context *ctx, unsigned kind, unsigned callback, uint64_t key,
-                         const uint32_t *shapes, const void *const *args, unsigned count);
+/* Host memory charged for an object of a type beyond its explicit size. */
+uint64_t wgv_host_object_cost(unsigned type);
+
+/* Charges bytes to the memory quota, or reports out-of-memory and returns
+ * false. */
+bool wgv_host_charge(struct wgv_context *ctx, uint64_t bytes, const char *what);
+
+/* Stores a created buffer or texture with the bytes charged for it; returns
+ * them to the quota when there is no live object to carry them. */
+void wgv_host_store_charged(struct wgv_context *ctx, unsigned type, uint64_t handle,
+                            void *object, uint64_t bytes);
+
+/* Whether the backend itself refuses a buffer (t NULL) or texture for the
+ * device's limits, so that the quota has nothing to add. */
+bool wgv_host_beyond_device_limits(struct wgv_context *ctx, void *device, uint64_t buffer_size,
+                                   const WGPUTextureDescriptor *t);
+
+/* adapter.c: requestAdapter, requestDevice */
+
+/* A requestAdapter callback's arguments: Unavailable, with a message. */
+struct wgv_hcb_RequestAdapterCallback wgv_host_adapter_unavailable(const char *why);
+
+/* Whether an adapter the backend found may go to the guest. */
+bool wgv_host_adapter_allowed(struct wgv_context *ctx, void *adapter);
+
+/* Sends an adapter's info, limits (capped by the policy) and features. */
+void wgv_host_send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_t handle);
+
+/* Sends a device's limits and features. */
+void wgv_host_send_device_state(struct wgv_context *ctx, void *device, uint64_t handle);
 
 #endif

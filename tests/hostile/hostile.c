@@ -39,9 +39,9 @@
  *    (validation error, buffer 1 becomes an error slot); wgvRelease queue 1
  *    and device 1 (the device is destroyed, its lost callback arrives);
  *    BufferSetLabel(buffer 1): run_command sees an error object,
- *    report_error() takes command_device() = the freed device and calls
- *    deviceInjectError on it: SIGSEGV in DeviceBase::HandleError (under
- *    ASan: SEGV via APIInjectError from run_command, src/host/context.c).
+ *    wgv_host_report_error() takes command_device() = the freed device and
+ *    calls deviceInjectError on it: SIGSEGV in DeviceBase::HandleError (under
+ *    ASan: SEGV via APIInjectError from run_command, src/host/submit.c).
  *
  * 2. callbacks_on_error_objects_still_fire: a command that names an error
  *    object is skipped (a validation error is injected) but the callback it

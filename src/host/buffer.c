@@ -1,0 +1,69 @@
+/* Hand-written buffer commands: createBuffer (memory quota), mapAsync and
+ * unmap (the mapping's bytes through the bulk area). */
+#include "context.h"
+
+#include <string.h>
+
+void wgv_host_exec_wgpuBufferMapAsync(struct wgv_context *ctx, struct wgv_ha_wgpuBufferMapAsync *a)
+{
+    /* stream: the guest reads the mapping in chunks (wgvBufferReadMapped)
+     * and names no bulk range here. */
+    if (a->stream > 1) {
+        wgv_context_fail(ctx, "mapAsync: stream flag %u is not 0 or 1", a->stream);
+        return;
+    }
+    if (!a->stream && !wgv_host_ops_bulk_get(ctx, a->shm_offset, a->size)) {
+        wgv_context_fail(ctx, "mapAsync: shared-memory range %llu+%llu is out of bounds",
+                         (unsigned long long)a->shm_offset, (unsigned long long)a->size);
+        return;
+    }
+    struct wgv_pending *p = wgv_host_pending_new(ctx, WGV_CB_BufferMapCallback,
+                                                 a->callbackInfo_future, 0, false);
+    if (!p)
+        return;
+    p->buffer = a->buffer;
+    p->map_offset = a->offset;
+    p->map_size = a->stream ? 0 : a->size; /* what the callback copies */
+    p->shm_offset = a->shm_offset;
+    ctx->procs->bufferAddRef(a->buffer);
+    WGPUBufferMapCallbackInfo ci = WGPU_BUFFER_MAP_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_AllowProcessEvents;
+    ci.callback = wgv_hcb_BufferMapCallback_thunk;
+    ci.userdata1 = ctx;
+    ci.userdata2 = p;
+    ctx->procs->bufferMapAsync(a->buffer, a->mode, a->offset, a->size, ci);
+}
+
+void wgv_host_exec_wgpuBufferUnmap(struct wgv_context *ctx, struct wgv_ha_wgpuBufferUnmap *a)
+{
+    if (a->shm_size) {
+        const void *src = wgv_host_ops_bulk_get(ctx, a->shm_offset, a->shm_size);
+        if (!src || a->shm_size > SIZE_MAX || a->map_offset > SIZE_MAX) {
+            wgv_context_fail(ctx, "unmap: shared-memory range %llu+%llu is out of bounds",
+                             (unsigned long long)a->shm_offset, (unsigned long long)a->shm_size);
+            return;
+        }
+        /* The backend says whether that range is mapped for writing. */
+        void *dst = ctx->procs->bufferGetMappedRange(a->buffer, (size_t)a->map_offset,
+                                                     (size_t)a->shm_size);
+        if (dst)
+            memcpy(dst, src, a->shm_size);
+    }
+    ctx->procs->bufferUnmap(a->buffer);
+}
+
+void wgv_host_exec_wgpuDeviceCreateBuffer(struct wgv_context *ctx,
+                                          struct wgv_ha_wgpuDeviceCreateBuffer *a)
+{
+    uint64_t bytes = a->descriptor ? a->descriptor->size : 0;
+    /* A buffer mapped at creation gets host memory for its mapping even
+     * when it is an error buffer, so only an unmapped one may be left to
+     * the backend's own limit check. */
+    if (bytes > ctx->policy.max_memory - ctx->memory_used && !a->descriptor->mappedAtCreation &&
+        wgv_host_beyond_device_limits(ctx, a->device, bytes, NULL))
+        bytes = 0; /* the backend refuses it and allocates nothing */
+    if (!wgv_host_charge(ctx, bytes, "createBuffer"))
+        return;
+    wgv_host_store_charged(ctx, WGV_OBJ_Buffer, a->result,
+                           ctx->procs->deviceCreateBuffer(a->device, a->descriptor), bytes);
+}
