@@ -388,6 +388,35 @@ static void test_wait_times_out(void)
     test_ring_free(&t);
 }
 
+/* A copied record is not consumed until it is released, even when the
+ * producer waits for space (which makes release publish at once): the
+ * producer must not reuse what it names while the consumer acts on it. */
+static void test_copy_keeps_the_record_until_release(void)
+{
+    struct test_ring t;
+    test_ring_init(&t, 4096);
+    int st;
+    uint8_t *rec = wgv_ring_reserve(&t.prod, 64, 0, &st);
+    CHECK(rec != NULL);
+    if (!rec) {
+        test_ring_free(&t);
+        return;
+    }
+    fill_record(rec, 64, 7);
+    wgv_ring_commit(&t.prod, 64);
+    wgv_ring_publish(&t.prod);
+    atomic_store(&t.shared->producer_waiting, 1);
+    uint8_t buf[128];
+    CHECK(wgv_ring_copy(&t.cons, buf, sizeof(buf)) == 64 && record_ok(buf, 64, 7));
+    CHECK(atomic_load(&t.shared->tail) == 0);
+    /* Copying again gives the same record: it is still the next one. */
+    CHECK(wgv_ring_copy(&t.cons, buf, sizeof(buf)) == 64 && record_ok(buf, 64, 7));
+    wgv_ring_release(&t.cons, 64);
+    CHECK(atomic_load(&t.shared->tail) == 64);
+    CHECK(wgv_ring_copy(&t.cons, buf, sizeof(buf)) == WGV_RING_EMPTY);
+    test_ring_free(&t);
+}
+
 static void *dead_marker_main(void *p)
 {
     struct wgv_ring *r = p;
@@ -619,6 +648,7 @@ int main(void)
     RUN(test_two_processes_million);
     RUN(test_idle_consumer_sleeps_and_is_woken);
     RUN(test_wait_times_out);
+    RUN(test_copy_keeps_the_record_until_release);
     RUN(test_mark_dead_wakes_sleepers);
     RUN(test_full_ring_times_out);
     RUN(test_full_ring_waits_for_space);

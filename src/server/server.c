@@ -235,7 +235,9 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         status_enter(st);
         int ran = 0;
         for (; ran < 256; ran++) {
-            ssize_t n = wgv_ring_read(&ss.cmd, buf, WGV_MESSAGE_MAX);
+            /* Released only once it has run: the guest reuses the shared
+             * memory a command names once the ring position passes it. */
+            ssize_t n = wgv_ring_copy(&ss.cmd, buf, WGV_MESSAGE_MAX);
             if (n == WGV_RING_EMPTY)
                 break;
             if (n < 0) {
@@ -247,7 +249,9 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
             }
             if (record)
                 fwrite(buf, 1, (size_t)n, record);
-            if (wgv_context_submit_copied(ss.ctx, buf, (size_t)n) < 0) {
+            int rc = wgv_context_submit_copied(ss.ctx, buf, (size_t)n);
+            wgv_ring_release(&ss.cmd, (uint32_t)n);
+            if (rc < 0) {
                 alive = false;
                 break;
             }

@@ -200,7 +200,9 @@ static int run_batch(struct wgv_vu_pump *p, uint8_t *buf, int max)
 {
     int ran = 0;
     for (; ran < max; ran++) {
-        ssize_t n = wgv_ring_read(&p->cmd, buf, WGV_MESSAGE_MAX);
+        /* Released only once it has run: the guest reuses the shared
+         * memory a command names once the ring position passes it. */
+        ssize_t n = wgv_ring_copy(&p->cmd, buf, WGV_MESSAGE_MAX);
         if (n == WGV_RING_EMPTY)
             break;
         if (n < 0) {
@@ -209,7 +211,9 @@ static int run_batch(struct wgv_vu_pump *p, uint8_t *buf, int max)
             wgv_context_kill(p->ctx, why);
             return -1;
         }
-        if (wgv_context_submit_copied(p->ctx, buf, (size_t)n) < 0)
+        int rc = wgv_context_submit_copied(p->ctx, buf, (size_t)n);
+        wgv_ring_release(&p->cmd, (uint32_t)n);
+        if (rc < 0)
             return -1;
     }
     return ran;

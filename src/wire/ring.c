@@ -370,7 +370,7 @@ void wgv_ring_release(struct wgv_ring *ring, uint32_t size)
         store_tail(ring);
 }
 
-ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap)
+ssize_t wgv_ring_copy(struct wgv_ring *ring, void *buf, size_t cap)
 {
     const void *rec;
     uint32_t len;
@@ -383,8 +383,15 @@ ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap)
     /* The producer may have rewritten the size word since peek read it: the
      * private copy carries the value that was validated. */
     write_size_word(buf, len);
-    wgv_ring_release(ring, len);
     return (ssize_t)len;
+}
+
+ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap)
+{
+    ssize_t n = wgv_ring_copy(ring, buf, cap);
+    if (n > 0)
+        wgv_ring_release(ring, (uint32_t)n);
+    return n;
 }
 
 static inline bool moved_past(struct wgv_ring *ring, uint64_t point, memory_order order)

@@ -146,6 +146,10 @@ void wgv_ring_release(struct wgv_ring *ring, uint32_t size);
  * (> 0), WGV_RING_EMPTY, WGV_RING_PROTO, WGV_RING_DEAD, or WGV_RING_TOOBIG if
  * cap is smaller (the record is then left in the ring). */
 ssize_t wgv_ring_read(struct wgv_ring *ring, void *buf, size_t cap);
+/* wgv_ring_read without the release: the record stays the consumer's next
+ * one until wgv_ring_release(ring, size), so that the producer does not see
+ * it consumed (and reuse what it names) before the consumer has acted on it. */
+ssize_t wgv_ring_copy(struct wgv_ring *ring, void *buf, size_t cap);
 
 /* Waits until the producer's position moves past ours: spins for spin_ns, then
  * marks itself idle, re-checks, and sleeps on the futex. Returns OK (something
