@@ -735,21 +735,9 @@ void wgv_client_fire_spontaneous(struct wgv_client *c)
 {
     if (!c->spontaneous_ready)
         return; /* a hint, rechecked under the lock */
-    pthread_mutex_lock(&c->lock);
-    struct wgv_future *fire = c->deferred, **tail = &fire;
-    c->deferred = NULL;
-    while (*tail)
-        tail = &(*tail)->next;
-    c->spontaneous_ready = false;
-    for (struct wgv_future **l = &c->futures; *l;) {
-        struct wgv_future *f = *l;
-        if (f->state == WGV_FUTURE_READY && f->mode == WGPUCallbackMode_AllowSpontaneous)
-            unlink_for_firing(l, &tail);
-        else
-            l = &f->next;
-    }
-    pthread_mutex_unlock(&c->lock);
-    fire_all(c, fire);
+    /* The pump fires what is deferred and what completed without a reply
+     * (and whatever replies have arrived meanwhile). */
+    wgv_client_pump(c);
 }
 
 /* The instance is released: every callback not yet fired, pending or
