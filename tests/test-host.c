@@ -235,7 +235,15 @@ static void test_violation_ends_one_context_and_not_another(void)
     CHECK(wgv_context_submit(a.ctx, garbage, sizeof(garbage)) == -1);
     const char *why = wgv_context_lost_reason(a.ctx);
     CHECK_MSG(why && strstr(why, "unknown opcode"), "%s", why ? why : "not lost");
-    CHECK(find_reply(&a, WGV_REPLY_CONTEXT_LOST, 0) != NULL || a.len > 0);
+    /* The guest is told, with the reason after the header. */
+    const struct wgv_reply_header *lost = find_reply(&a, WGV_REPLY_CONTEXT_LOST, 0);
+    CHECK(lost != NULL);
+    if (lost) {
+        const char *body = (const char *)(lost + 1);
+        size_t n = lost->size - sizeof(*lost);
+        CHECK_MSG(n > 8 && memmem(body + 8, n - 8, "unknown opcode", 14) != NULL,
+                  "reply of %zu bytes", n);
+    }
     /* Everything after is refused, and the other context is unaffected. */
     CHECK(create_buffer(&b, 1, 64, WGPUBufferUsage_CopyDst) == 0);
     CHECK(wgv_context_lost_reason(b.ctx) == NULL);
