@@ -292,9 +292,24 @@ static void vt_wait(struct wgv_transport *tr, uint64_t point, int64_t timeout_ns
     struct virtgpu_transport *t = V(tr);
     int64_t deadline = timeout_ns < 0 ? INT64_MAX : now_ns() + timeout_ns;
     int64_t pause = POLL_MIN_NS;
+    /* A host that consumes none of the commands published to it for
+     * STALL_NS is taken for gone here too, as in vt_send: a guest waiting
+     * on a reply would otherwise wait forever. Both positions are shared
+     * atomics, safe to read without the client lock. */
+    uint64_t tail = vt_consumed(tr);
+    int64_t stuck_since = now_ns();
     /* Never the futex: the host's wake-up cannot reach this kernel. */
     while (wgv_ring_wait_past(&t->reply, point, 0) == WGV_RING_TIMEOUT && !t->dead) {
-        int64_t left = deadline - now_ns();
+        int64_t now = now_ns();
+        uint64_t head = atomic_load_explicit(&t->cmd.shared->head, memory_order_acquire);
+        if (vt_consumed(tr) != tail || head == tail) {
+            tail = vt_consumed(tr);
+            stuck_since = now;
+        } else if (now - stuck_since > STALL_NS) {
+            t->dead = true;
+            return;
+        }
+        int64_t left = deadline - now;
         if (left <= 0)
             return;
         sleep_ns(pause < left ? pause : left);
