@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +292,42 @@ static int accept_after(int sv[2], const void *bytes, size_t len, const int *fds
     if (rc == 0)
         wgv_conn_close(&c);
     return rc;
+}
+
+/* The path appears only once the socket listens (it is renamed into
+ * place), a socket left by a server that is gone is replaced, and a file
+ * that is not a socket is refused and left alone. */
+static void test_listen_path_appears_listening(void)
+{
+    char path[96], err[512] = "";
+    const char *dir = getenv("XDG_RUNTIME_DIR");
+    snprintf(path, sizeof(path), "%s/wgv-listen-%d.sock", dir && *dir ? dir : "/tmp",
+             (int)getpid());
+    for (int round = 0; round < 2; round++) { /* the second replaces the first */
+        int lfd = wgv_handshake_listen(path, 4, err, sizeof(err));
+        CHECK_MSG(lfd >= 0, "%s", err);
+        if (lfd < 0)
+            return;
+        int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+        CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
+        close(c);
+        close(lfd);
+    }
+    char tmp[300];
+    snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid());
+    CHECK(access(tmp, F_OK) != 0);
+    unlink(path);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs("keep", f);
+        fclose(f);
+    }
+    CHECK(wgv_handshake_listen(path, 4, err, sizeof(err)) < 0 && strstr(err, "not a socket"));
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 4);
+    unlink(path);
 }
 
 static void test_bad_magic(void)
@@ -636,6 +674,7 @@ int main(void)
 {
     RUN(test_good_path);
     RUN(test_connect_by_path_defaults_and_host_death);
+    RUN(test_listen_path_appears_listening);
     RUN(test_bad_magic);
     RUN(test_version_mismatch_is_a_clear_refusal);
     RUN(test_truncated_and_malformed_hello);

@@ -372,17 +372,32 @@ int wgv_handshake_listen(const char *path, int backlog, char *err, size_t errlen
                 strlen(path), sizeof(addr.sun_path) - 1, path);
         return -1;
     }
-    memcpy(addr.sun_path, path, strlen(path) + 1);
+    /* The socket is bound under a temporary name and renamed into place
+     * once it listens: whoever sees the path can connect at once (a file
+     * that exists between bind and listen refuses connections). */
+    char tmp[sizeof(addr.sun_path)];
+    if (snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+        snprintf(tmp, sizeof(tmp), "%s", path); /* no room: bind in place */
+    memcpy(addr.sun_path, tmp, strlen(tmp) + 1);
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-        unlink(path);
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        set_err(err, errlen, "listen: %s exists and is not a socket", path);
+        return -1;
+    }
+    if (strcmp(tmp, path) == 0)
+        unlink(path); /* a socket left by a server that is gone */
+    if (lstat(tmp, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(tmp);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         set_err(err, errlen, "listen: socket: %s", strerror(errno));
         return -1;
     }
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, backlog) != 0) {
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, backlog) != 0 ||
+        (strcmp(tmp, path) != 0 && rename(tmp, path) != 0)) {
         set_err(err, errlen, "listen: cannot listen on %s: %s", path, strerror(errno));
+        if (strcmp(tmp, path) != 0)
+            unlink(tmp);
         close(fd);
         return -1;
     }
