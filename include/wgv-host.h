@@ -123,7 +123,7 @@ int wgv_context_submit(struct wgv_context *ctx, const void *bytes, size_t len);
 int wgv_context_submit_copied(struct wgv_context *ctx, const void *bytes, size_t len);
 
 /* Attaches memory as resource `id` (nonzero), one mapping or a scatter list
- * of up to 4096 pieces; commands name bytes in it by resource id and offset,
+ * of up to 4096 pieces (empty ones allowed); commands name bytes in it by resource id and offset,
  * and the host gathers them. The memory must stay mapped until detached.
  * Returns 0, or -1 if the id is taken or the list is empty or too long. */
 int wgv_context_attach_resource(struct wgv_context *ctx, uint32_t id,
@@ -145,6 +145,10 @@ int wgv_context_poll(struct wgv_context *ctx);
  * guest (device events, which may never fire, excluded), or 0 if it owes
  * none: what a GPU watchdog looks at. */
 uint64_t wgv_context_oldest_pending_ns(const struct wgv_context *ctx);
+
+/* Callback records the context keeps: callbacks owed and the event records
+ * (loss, uncaptured errors) of devices not yet lost; for leak checks. */
+size_t wgv_context_pending_records(const struct wgv_context *ctx);
 
 /* Ends the context for a violation the embedder found (a lying ring, a bad
  * resource): the guest gets context-lost with the reason. */

@@ -11,12 +11,14 @@
 
 #include "encode.h"
 #include "harness.h"
+#include "objects.h"
 #include "protocol.h"
 #include "wgv-guest-wire.h"
 #include "wgv-host.h"
 
 #define H(id, gen) ((uint64_t)(id) | ((uint64_t)(gen) << 32))
 #define OBJ(type, id) ((type)(uintptr_t)H(id, 1))
+#define OBJG(type, id, gen) ((type)(uintptr_t)H(id, gen))
 
 struct conn {
     struct wgv_context *ctx;
@@ -226,6 +228,174 @@ static void test_scatter_list_resource_feeds_write_buffer(void)
     close_conn(&c);
 }
 
+/* queueWriteBuffer(queue 1, buffer 1, 0, <resource id, offset, size>):
+ * a byte block by reference in resource mode (mode 2). */
+static int write_from_resource(struct conn *c, uint32_t id, uint64_t offset, uint64_t size)
+{
+    struct wgv_writer w;
+    wgv_writer_init(&w);
+    struct wgv_cmd_header h = {0, WGV_OP_wgpuQueueWriteBuffer, 0};
+    wgv_writer_put(&w, &h, sizeof(h));
+    wgv_put_u64(&w, H(1, 1));
+    wgv_put_u64(&w, H(1, 1));
+    wgv_put_u64(&w, 0);
+    wgv_put_u32(&w, 2);
+    wgv_put_u64(&w, size);
+    wgv_put_u32(&w, id);
+    wgv_put_u64(&w, offset);
+    h.size = (uint32_t)w.len;
+    memcpy(w.data, &h, sizeof(h));
+    int rc = wgv_context_submit(c->ctx, w.data, w.len);
+    wgv_writer_free(&w);
+    return rc;
+}
+
+/* Empty ranges and zero-length pieces: an empty range at a resource's end
+ * (or in a resource of no bytes) is inside it, and finding its piece must
+ * not walk past the scatter list (AddressSanitizer traps a read of the
+ * entry after the last). Ranges over zero-length pieces gather the right
+ * bytes. */
+static void test_resource_ranges_at_the_end_and_empty_pieces(void)
+{
+    struct conn c;
+    CHECK(open_conn(&c, 12));
+    CHECK(create_buffer(&c, 1, 64, WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead) == 0);
+    /* 37 bytes: pieces of 0, 5, 0, 0, 29, 3 and 0 bytes. */
+    uint8_t bytes[37];
+    for (int i = 0; i < 37; i++)
+        bytes[i] = (uint8_t)(i * 13 + 1);
+    struct wgv_iovec iov[7] = {{bytes, 0}, {bytes, 5}, {bytes + 5, 0}, {bytes + 5, 0},
+                               {bytes + 5, 29}, {bytes + 34, 3}, {bytes + 37, 0}};
+    CHECK(wgv_context_attach_resource(c.ctx, 2, iov, 7) == 0);
+    /* The second resource has no bytes at all. */
+    struct wgv_iovec none[2] = {{bytes, 0}, {bytes, 0}};
+    CHECK(wgv_context_attach_resource(c.ctx, 3, none, 2) == 0);
+    CHECK(write_from_resource(&c, 2, 37, 0) == 0);
+    CHECK(write_from_resource(&c, 2, 34, 0) == 0);
+    CHECK(write_from_resource(&c, 2, 0, 0) == 0);
+    CHECK(write_from_resource(&c, 3, 0, 0) == 0);
+    CHECK_MSG(wgv_context_lost_reason(c.ctx) == NULL, "%s", wgv_context_lost_reason(c.ctx));
+    /* 32 bytes from offset 3: across the empty pieces, gathered. */
+    CHECK(write_from_resource(&c, 2, 3, 32) == 0);
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 32, 5, 4096, 0};
+    CHECK(send(&c, WGV_OP_wgpuBufferMapAsync, &m) == 0);
+    CHECK(find_reply(&c, WGV_REPLY_CALLBACK, 5) != NULL);
+    CHECK(memcmp(c.bulk + 4096, bytes + 3, 32) == 0);
+    /* One byte past the end of either is outside. */
+    CHECK(write_from_resource(&c, 3, 0, 1) == -1);
+    const char *why = wgv_context_lost_reason(c.ctx);
+    CHECK_MSG(why && strstr(why, "resource 3"), "%s", why ? why : "not lost");
+    close_conn(&c);
+    CHECK(open_conn(&c, 13));
+    CHECK(create_buffer(&c, 1, 64, WGPUBufferUsage_CopyDst) == 0);
+    CHECK(wgv_context_attach_resource(c.ctx, 2, iov, 7) == 0);
+    CHECK(write_from_resource(&c, 2, 38, 0) == -1);
+    close_conn(&c);
+}
+
+/* Devices requested and released again and again: each request keeps a
+ * record for the device's loss and one for its uncaptured errors; both
+ * must go with the device (released or destroyed), or the list every
+ * buffer release and the watchdog walk grows by one a request. */
+static void test_device_requests_leave_no_records(void)
+{
+    struct conn c;
+    CHECK(open_conn(&c, 14));
+    size_t base = wgv_context_pending_records(c.ctx);
+    CHECK_MSG(base == 2, "%zu records for one device", base); /* its loss, its errors */
+    enum { CYCLES = 300 };
+    for (uint32_t gen = 1; gen <= CYCLES && !wgv_context_lost_reason(c.ctx); gen++) {
+        uint64_t f = c.next_future;
+        c.next_future += 3;
+        struct wgv_ga_wgpuAdapterRequestDevice rd = {
+            OBJ(WGPUAdapter, 1), NULL, f, OBJG(WGPUDevice, 2, gen), OBJG(WGPUQueue, 2, gen),
+            f + 1, f + 2};
+        c.len = 0;
+        CHECK(send(&c, WGV_OP_wgpuAdapterRequestDevice, &rd) == 0);
+        if (!find_reply(&c, WGV_REPLY_CALLBACK, f)) {
+            CHECK_MSG(false, "device %u was never answered", gen);
+            break;
+        }
+        release(&c, WGV_OBJ_Queue, H(2, gen));
+        release(&c, WGV_OBJ_Device, H(2, gen));
+        wgv_context_poll(c.ctx);
+    }
+    /* A device destroyed while the guest holds it: lost, so its records go
+     * too; the guest's release afterwards changes nothing. */
+    uint64_t f = c.next_future;
+    c.next_future += 3;
+    struct wgv_ga_wgpuAdapterRequestDevice rd = {
+        OBJ(WGPUAdapter, 1), NULL, f, OBJ(WGPUDevice, 3), OBJ(WGPUQueue, 3), f + 1, f + 2};
+    CHECK(send(&c, WGV_OP_wgpuAdapterRequestDevice, &rd) == 0);
+    CHECK(find_reply(&c, WGV_REPLY_CALLBACK, f) != NULL);
+    CHECK(wgv_context_pending_records(c.ctx) == base + 2);
+    struct wgv_ga_wgpuDeviceDestroy dd = {OBJ(WGPUDevice, 3)};
+    CHECK(send(&c, WGV_OP_wgpuDeviceDestroy, &dd) == 0);
+    CHECK(find_reply(&c, WGV_REPLY_CALLBACK, f + 1) != NULL); /* its loss */
+    size_t left = wgv_context_pending_records(c.ctx);
+    CHECK_MSG(left == base, "%zu records after %d devices came and went (%zu with one device)",
+              left, CYCLES + 1, base);
+    release(&c, WGV_OBJ_Queue, H(3, 1));
+    release(&c, WGV_OBJ_Device, H(3, 1));
+    wgv_context_poll(c.ctx);
+    CHECK(wgv_context_pending_records(c.ctx) == base);
+    CHECK_MSG(wgv_context_lost_reason(c.ctx) == NULL, "%s", wgv_context_lost_reason(c.ctx));
+    CHECK(wgv_context_live_objects(c.ctx) == 3);
+    close_conn(&c);
+}
+
+/* The object tables with three live objects and a guest that creates and
+ * releases command encoders with ever-new ids (which once grew a table to
+ * 33.5 million slots): refused at the 1025th new id while 1024 are free,
+ * the table no larger than 2048 slots; freed ids are reused without limit;
+ * and a table at the largest length (or at 2^31, where a 32-bit capacity
+ * doubling wraps to 0) refuses to grow instead of wrapping. */
+static void test_object_tables_stay_bounded(void)
+{
+    struct wgv_objects o;
+    wgv_objects_init(&o, 1u << 20);
+    CHECK(wgv_objects_claim(&o, WGV_OBJ_Adapter, H(1, 1), NULL) != NULL);
+    CHECK(wgv_objects_claim(&o, WGV_OBJ_Device, H(1, 1), NULL) != NULL);
+    CHECK(wgv_objects_claim(&o, WGV_OBJ_Queue, H(1, 1), NULL) != NULL);
+    const char *why = NULL;
+    uint32_t id;
+    for (id = 1; id <= (1u << 25); id++) {
+        struct wgv_slot *s = wgv_objects_claim(&o, WGV_OBJ_CommandEncoder, H(id, 1), &why);
+        if (!s)
+            break;
+        wgv_objects_free(&o, WGV_OBJ_CommandEncoder, s);
+    }
+    struct wgv_table *t = &o.tables[WGV_OBJ_CommandEncoder];
+    CHECK_MSG(id == 1025, "the 1st refused new id is %u", id);
+    CHECK_MSG(why && strstr(why, "freed ids"), "%s", why ? why : "no reason");
+    CHECK_MSG(t->cap <= 2048, "a table of %u slots", t->cap);
+    CHECK(o.live == 3);
+    /* Freed ids come back, generation after generation. */
+    for (uint32_t gen = 2; gen <= 2000; gen++) {
+        struct wgv_slot *s = wgv_objects_claim(&o, WGV_OBJ_CommandEncoder, H(gen % 1024 + 1, gen),
+                                               &why);
+        CHECK(s != NULL);
+        if (!s)
+            break;
+        wgv_objects_free(&o, WGV_OBJ_CommandEncoder, s);
+    }
+    CHECK(t->cap <= 2048);
+    /* Tables whose length is at the limit or past it (slots never
+     * touched: a refusal must come before any growth). */
+    struct wgv_table saved = *t;
+    const uint32_t lens[] = {WGV_OBJECTS_LEN_MAX, 1u << 31, UINT32_MAX};
+    for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        *t = (struct wgv_table){NULL, lens[i], lens[i], lens[i] - 1};
+        why = NULL;
+        CHECK(wgv_objects_claim(&o, WGV_OBJ_CommandEncoder, H(lens[i], 1), &why) == NULL);
+        CHECK_MSG(why && strstr(why, "cannot grow"), "length %u: %s", lens[i],
+                  why ? why : "no reason");
+        CHECK(t->len == lens[i] && t->cap == lens[i] && t->slots == NULL);
+    }
+    *t = saved;
+    wgv_objects_fini(&o);
+}
+
 static void test_violation_ends_one_context_and_not_another(void)
 {
     struct conn a, b;
@@ -395,6 +565,9 @@ int main(void)
     RUN(test_objects_created_and_released_return_to_zero);
     RUN(test_fence_retires_after_submitted_work);
     RUN(test_scatter_list_resource_feeds_write_buffer);
+    RUN(test_resource_ranges_at_the_end_and_empty_pieces);
+    RUN(test_device_requests_leave_no_records);
+    RUN(test_object_tables_stay_bounded);
     RUN(test_violation_ends_one_context_and_not_another);
     RUN(test_release_twice_and_stale_handles_are_violations);
     RUN(test_lying_command_sizes_are_violations);

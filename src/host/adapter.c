@@ -117,6 +117,7 @@ void wgv_host_exec_wgpuAdapterRequestDevice(struct wgv_context *ctx,
     if (!lost || !error || !p)
         return;
     p->queue = a->queue;
+    lost->errors = error;
     desc.deviceLostCallbackInfo.mode = WGPUCallbackMode_AllowProcessEvents;
     desc.deviceLostCallbackInfo.callback = wgv_hcb_DeviceLostCallback_thunk;
     desc.deviceLostCallbackInfo.userdata1 = ctx;

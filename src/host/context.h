@@ -48,6 +48,9 @@ struct wgv_pending {
     uint64_t map_offset, map_size, shm_offset;
     /* requestDevice: the queue handle to fill */
     uint64_t queue;
+    /* a device's loss: its uncaptured-error record, which goes with it (the
+     * backend drops the error callback before it reports the loss) */
+    struct wgv_pending *errors;
     /* a fence's work-done callback (no reply to the guest) */
     struct wgv_fence *fence;
     int64_t since_ns;   /* CLOCK_MONOTONIC when the call was made */
@@ -65,6 +68,7 @@ struct wgv_context {
     struct wgv_writer reply;    /* scratch for encoding one reply */
     struct wgv_pending pending; /* list head */
     int pending_count;          /* callbacks owed (device events excluded) */
+    size_t pending_records;     /* records on the list, device events included */
     bool ran;                   /* commands ran since the last poll */
     uint8_t *cmd_copy;          /* private copy of the command being decoded */
     size_t cmd_copy_cap;
@@ -148,7 +152,8 @@ void wgv_host_send_reply(struct wgv_context *ctx, unsigned kind, unsigned callba
 struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callback,
                                          uint64_t key, uint64_t result, bool repeat);
 
-/* Unlinks and frees a pending record. */
+/* Unlinks and frees a pending record, and the uncaptured-error record that
+ * goes with a device's loss record. */
 void wgv_host_pending_free(struct wgv_context *ctx, struct wgv_pending *p);
 
 /* Called by the generated thunks: turns a backend callback into a reply. */

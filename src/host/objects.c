@@ -34,7 +34,7 @@ struct wgv_slot *wgv_objects_get(struct wgv_objects *o, unsigned type, uint64_t 
 
 /* Makes room for ids up to `need - 1`; false when the table may not grow
  * that far or memory is short. */
-static bool table_grow(struct wgv_table *t, uint32_t need)
+static bool table_grow(struct wgv_table *t, uint64_t need)
 {
     if (need <= t->cap)
         return true;
@@ -83,7 +83,7 @@ struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_
          * objects in use and the table within the object quota. */
         if (next - 1 - t->used >= WGV_OBJECTS_FREE_SLACK)
             return refuse(why, "a new id while freed ids wait to be reused");
-        if (!table_grow(t, id + 1))
+        if (!table_grow(t, (uint64_t)id + 1))
             return refuse(why, "the object table cannot grow");
         t->len = id + 1;
     } else {

@@ -45,6 +45,11 @@ uint64_t wgv_context_oldest_pending_ns(const struct wgv_context *ctx)
     return 0;
 }
 
+size_t wgv_context_pending_records(const struct wgv_context *ctx)
+{
+    return ctx->pending_records;
+}
+
 struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callback,
                                          uint64_t key, uint64_t result, bool repeat)
 {
@@ -64,6 +69,7 @@ struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callb
     p->prev = ctx->pending.prev;
     p->prev->next = p;
     ctx->pending.prev = p;
+    ctx->pending_records++;
     /* Device events may never fire (a device that is never lost): only
      * callbacks that will fire count as owed. */
     p->owed = !repeat && callback != WGV_CB_DeviceLostCallback;
@@ -82,8 +88,11 @@ struct wgv_pending *wgv_host_pending_new(struct wgv_context *ctx, unsigned callb
 
 void wgv_host_pending_free(struct wgv_context *ctx, struct wgv_pending *p)
 {
+    if (p->errors)
+        wgv_host_pending_free(ctx, p->errors);
     p->prev->next = p->next;
     p->next->prev = p->prev;
+    ctx->pending_records--;
     if (p->owed)
         ctx->pending_count--;
     free(p);

@@ -56,19 +56,29 @@ const void *wgv_host_ops_resource_get(void *user, uint32_t id, uint64_t offset, 
     struct wgv_resource *r = find_resource(ctx, id);
     if (!r || offset > r->size || size > r->size - offset)
         return NULL;
-    /* Find the piece holding `offset`; a range inside one piece is used in
-     * place, one that spans pieces is gathered into the arena. */
+    /* An empty range (at the end, or of a resource of no bytes) lies in no
+     * piece: any pointer into the resource will do, the decoder passes
+     * none on. */
+    if (!size)
+        return r->iov[0].base;
+    /* Find the piece holding `offset`, skipping empty ones: one exists,
+     * since at least `size` bytes follow it. A range inside one piece is
+     * used in place, one that spans pieces is gathered into the arena. */
     unsigned i = 0;
-    while (offset >= r->iov[i].len) {
+    while (i < r->count && offset >= r->iov[i].len) {
         offset -= r->iov[i].len;
         i++;
     }
+    if (i == r->count)
+        return NULL;
     if (size <= r->iov[i].len - offset)
         return (const uint8_t *)r->iov[i].base + offset;
     uint8_t *out = wgv_arena_alloc(arena, size, 16);
     if (!out)
         return NULL;
     for (uint64_t done = 0; done < size; i++, offset = 0) {
+        if (i == r->count)
+            return NULL;
         uint64_t n = r->iov[i].len - offset;
         if (n > size - done)
             n = size - done;
