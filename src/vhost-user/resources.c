@@ -1,6 +1,8 @@
 /* The daemon's resources (vu.h, "resources.c"): a hash table by id, and
  * backing memory given as guest-physical scatter lists, checked entry by
- * entry against guest RAM. */
+ * entry against guest RAM, with the offset where each piece starts so that
+ * a range is found by binary search (a transfer reads thousands of rows
+ * from lists of up to 262144 entries). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +41,10 @@ void wgv_vu_res_drop_backing(struct wgv_vu_resource *r)
 {
     free(r->runs);
     free(r->iov);
+    free(r->iov_at);
     r->runs = NULL;
     r->iov = NULL;
+    r->iov_at = NULL;
     r->nruns = r->niov = 0;
     r->backing_size = 0;
 }
@@ -67,9 +71,11 @@ uint32_t wgv_vu_res_set_backing(struct wgv_vu *vu, struct wgv_vu_resource *r, co
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
     struct wgv_vu_run *runs = malloc(n * sizeof(*runs));
     struct wgv_iovec *iov = malloc(n * sizeof(*iov));
-    if (!runs || !iov) {
+    uint64_t *at = malloc(n * sizeof(*at));
+    if (!runs || !iov || !at) {
         free(runs);
         free(iov);
+        free(at);
         return WGV_GPU_RESP_ERR_OUT_OF_MEMORY;
     }
     uint64_t total = 0;
@@ -83,22 +89,41 @@ uint32_t wgv_vu_res_set_backing(struct wgv_vu *vu, struct wgv_vu_resource *r, co
                        r->id, i, (unsigned long long)e.addr, e.length);
             free(runs);
             free(iov);
+            free(at);
             return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
         }
         runs[i] = (struct wgv_vu_run){e.addr, e.length};
-        total += e.length;
-        if (niov && (uint8_t *)iov[niov - 1].base + iov[niov - 1].len == host)
+        if (niov && (uint8_t *)iov[niov - 1].base + iov[niov - 1].len == host) {
             iov[niov - 1].len += e.length;
-        else
+        } else {
+            at[niov] = total;
             iov[niov++] = (struct wgv_iovec){host, e.length};
+        }
+        total += e.length;
     }
     wgv_vu_res_drop_backing(r);
     r->runs = runs;
     r->nruns = n;
     r->iov = iov;
+    r->iov_at = at;
     r->niov = niov;
     r->backing_size = total;
     return WGV_GPU_RESP_OK_NODATA;
+}
+
+/* The piece holding backing offset `offset` (< backing_size): the last
+ * whose start is at or before it. */
+static unsigned piece_of(const struct wgv_vu_resource *r, uint64_t offset)
+{
+    unsigned lo = 0, hi = r->niov; /* iov_at[lo] <= offset < iov_at[hi] */
+    while (hi - lo > 1) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (r->iov_at[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* Walks [offset, offset + len) of the backing, calling fn on each piece. */
@@ -107,11 +132,11 @@ static bool walk(const struct wgv_vu_resource *r, uint64_t offset, size_t len,
 {
     if (!r->iov || offset > r->backing_size || len > r->backing_size - offset)
         return false;
-    for (unsigned i = 0; i < r->niov && len; i++) {
-        if (offset >= r->iov[i].len) {
-            offset -= r->iov[i].len;
-            continue;
-        }
+    if (!len)
+        return true;
+    unsigned i = piece_of(r, offset);
+    offset -= r->iov_at[i];
+    for (; i < r->niov && len; i++) {
         size_t n = r->iov[i].len - offset < len ? r->iov[i].len - offset : len;
         fn((uint8_t *)r->iov[i].base + offset, ours, n);
         ours += n;

@@ -57,6 +57,7 @@ struct wgv_vu_resource {
     struct wgv_vu_run *runs;        /* backing as guest-physical runs */
     unsigned nruns;
     struct wgv_iovec *iov;          /* the same as our pointers (adjacent merged) */
+    uint64_t *iov_at;               /* where each iov[i] starts in the backing */
     unsigned niov;
     uint64_t backing_size;
     uint32_t shm_ctx;               /* context using it as shared memory, 0: none */

@@ -7,6 +7,7 @@
  *   test-vhost-user DAEMON   (spawns DAEMON --socket-path ... --null) */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -804,6 +805,109 @@ static void test_records_and_resources_of_others_are_violations(void)
     CHECK(bystander_ok());
 }
 
+/* ------------------------------------------------------------ the display */
+
+/* One display message within ms milliseconds: request, payload (up to
+ * cap) and its size; -1 if none came. */
+static int display_msg(uint32_t *request, uint8_t *payload, size_t cap, int ms)
+{
+    struct pollfd p = {fe.disp, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0)
+        return -1;
+    return fe_display_read(&fe, request, payload, cap);
+}
+
+/* Reads display messages until none comes for 200 ms; applies the updates
+ * to fb (w x h pixels) when given. Returns how many messages came. */
+static unsigned display_drain(uint32_t *fb, uint32_t w, uint32_t h)
+{
+    static uint8_t payload[20 + (256 << 10)];
+    unsigned n = 0;
+    uint32_t req;
+    int len;
+    while ((len = display_msg(&req, payload, sizeof(payload), 200)) >= 0) {
+        n++;
+        if (fb && req == 8 && len >= 20) {
+            uint32_t u[5];
+            memcpy(u, payload, sizeof(u));
+            if (u[1] + u[3] <= w && u[2] + u[4] <= h && (size_t)len == 20 + (size_t)u[3] * u[4] * 4)
+                for (uint32_t y = 0; y < u[4]; y++)
+                    memcpy(fb + (size_t)(u[2] + y) * w + u[1], payload + 20 + (size_t)y * u[3] * 4,
+                           (size_t)u[3] * 4);
+        }
+    }
+    return n;
+}
+
+/* TRANSFER_TO_HOST_2D from a backing of a quarter million scatter entries
+ * into 16383 rows: every row finds its entries without walking the list
+ * from its start (the daemon's main thread serves every context). */
+static void test_transfer_2d_through_a_quarter_million_entries(void)
+{
+    enum { W = 16, HT = 16383, N = 262142 };
+    display_drain(NULL, 0, 0);
+    struct wgv_gpu_resource_create_2d c = {hdr(WGV_GPU_CMD_RESOURCE_CREATE_2D, 0), 701,
+                                           WGV_GPU_FORMAT_B8G8R8X8_UNORM, W, HT};
+    CHECK(fe_cmd(&fe, &c, sizeof(c), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    /* One pixel an entry, every other 4 bytes of guest memory (so no two
+     * entries are adjacent and none merge). */
+    uint64_t pixels = fe_alloc(&fe, 1, (uint64_t)N * 8);
+    uint64_t list = fe_alloc(&fe, 1, 32 + (uint64_t)N * 16);
+    uint8_t *req = fe_ptr(&fe, list);
+    struct wgv_gpu_attach_backing a = {.hdr = hdr(WGV_GPU_CMD_RESOURCE_ATTACH_BACKING, 0),
+                                       .resource_id = 701, .nr_entries = N};
+    memcpy(req, &a, sizeof(a));
+    for (uint32_t i = 0; i < N; i++) {
+        struct wgv_gpu_mem_entry e = {pixels + (uint64_t)i * 8, 4, 0};
+        memcpy(req + sizeof(a) + (size_t)i * sizeof(e), &e, sizeof(e));
+        uint32_t px = 0xff000000u | (i * 2654435761u >> 8);
+        memcpy(fe_ptr(&fe, e.addr), &px, 4);
+    }
+    uint64_t resp = fe_alloc(&fe, 1, 4096);
+    uint64_t addr[2] = {list, resp};
+    uint32_t len[2] = {(uint32_t)(sizeof(a) + (size_t)N * 16), 24};
+    uint16_t flags[2] = {1, 2};
+    CHECK(raw_chain(addr, len, flags, 2, NULL) == 24);
+    uint32_t type;
+    memcpy(&type, fe_ptr(&fe, resp), 4);
+    CHECK(type == WGV_GPU_RESP_OK_NODATA);
+    /* Transfers queued at once, then another context's KICK behind them:
+     * it is answered within fe_cmd's 5 s only if each transfer is quick. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct wgv_gpu_transfer_to_host_2d t = {hdr(WGV_GPU_CMD_TRANSFER_TO_HOST_2D, 0),
+                                            {0, 0, W, HT}, 0, 701, 0};
+    enum { T = 24 };
+    int heads[T];
+    for (int i = 0; i < T; i++)
+        heads[i] = fe_start(&fe, 0, &t, sizeof(t), 24);
+    CHECK(bystander_ok());
+    unsigned ok = 0;
+    for (int i = 0; i < T; i++) {
+        struct wgv_gpu_hdr r = {0};
+        ok += heads[i] >= 0 && fe_wait(&fe, 0, heads[i], &r, sizeof(r), 60000) == 24 &&
+              r.type == WGV_GPU_RESP_OK_NODATA;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK_MSG(ok == T, "%u of %d transfers answered", ok, T);
+    fprintf(stderr, "  %d transfers of %u rows from %u entries: %.3f s\n", T, HT, N,
+            (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+    /* What arrived, seen through the display. */
+    struct wgv_gpu_set_scanout s = {hdr(WGV_GPU_CMD_SET_SCANOUT, 0), {0, 0, W, HT}, 0, 701};
+    CHECK(fe_cmd(&fe, &s, sizeof(s), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    static uint32_t fb[W * HT];
+    memset(fb, 0, sizeof(fb));
+    display_drain(fb, W, HT);
+    bool same = true;
+    for (uint32_t i = 0; i < W * HT && same; i++)
+        same = fb[i] == (0xff000000u | (i * 2654435761u >> 8));
+    CHECK(same);
+    struct wgv_gpu_resource_id u = {hdr(WGV_GPU_CMD_RESOURCE_UNREF, 0), 701, 0};
+    CHECK(fe_cmd(&fe, &u, sizeof(u), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    display_drain(NULL, 0, 0);
+    CHECK(bystander_ok());
+}
+
 static void test_guest_reboot_resets_the_device(void)
 {
     /* The bystander's ids are taken; a driver that starts the control queue
@@ -904,6 +1008,7 @@ int main(int argc, char **argv)
     RUN(test_bad_scatter_lists_are_refused);
     RUN(test_bad_setups_end_their_context_only);
     RUN(test_records_and_resources_of_others_are_violations);
+    RUN(test_transfer_2d_through_a_quarter_million_entries);
     RUN(test_guest_reboot_resets_the_device);
     RUN(test_front_end_leaving_frees_everything);
     RUN(test_inherited_fd_serves_and_exits);
