@@ -132,7 +132,7 @@ void wgv_vu_reset_device(struct wgv_vu *vu, bool mem_too)
     wgv_vu_res_clear(vu);
     vu->bytes_2d = 0;
     if (!mem_too) {
-        wgv_vu_display_scanout(&vu->display, 0, 0);
+        wgv_vu_display_scanout(&vu->display, 0, 0, NULL, 0);
         return;
     }
     for (unsigned i = 0; i < WGV_VU_QUEUES; i++) {

@@ -83,7 +83,7 @@ static uint32_t create_2d(struct wgv_vu *vu, const uint8_t *in, size_t len)
 static void scanout_off(struct wgv_vu *vu)
 {
     vu->scanout_res = 0;
-    wgv_vu_display_scanout(&vu->display, 0, 0);
+    wgv_vu_display_scanout(&vu->display, 0, 0, NULL, 0);
 }
 
 static uint32_t unref(struct wgv_vu *vu, const uint8_t *in, size_t len)
@@ -101,7 +101,7 @@ static uint32_t unref(struct wgv_vu *vu, const uint8_t *in, size_t len)
     return WGV_GPU_RESP_OK_NODATA;
 }
 
-static void show(struct wgv_vu *vu, const struct wgv_vu_resource *r, struct wgv_gpu_rect rect)
+static void show(struct wgv_vu *vu, struct wgv_gpu_rect rect)
 {
     /* Only what lies inside the scanout's rectangle, in its coordinates. */
     const struct wgv_gpu_rect *s = &vu->scanout_rect;
@@ -114,8 +114,7 @@ static void show(struct wgv_vu *vu, const struct wgv_vu_resource *r, struct wgv_
     if (x1 <= x0 || y1 <= y0)
         return;
     wgv_vu_display_update(&vu->display, x0 - s->x, y0 - s->y, (uint32_t)(x1 - x0),
-                          (uint32_t)(y1 - y0), r->pixels + ((size_t)y0 * r->width + x0) * 4,
-                          (size_t)r->width * 4);
+                          (uint32_t)(y1 - y0));
 }
 
 /* The 2D resource `id` names, or NULL (none, or a 3D one). */
@@ -143,8 +142,9 @@ static uint32_t set_scanout(struct wgv_vu *vu, const uint8_t *in, size_t len)
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
     vu->scanout_res = r->id;
     vu->scanout_rect = c.r;
-    wgv_vu_display_scanout(&vu->display, c.r.width, c.r.height);
-    show(vu, r, c.r);
+    wgv_vu_display_scanout(&vu->display, c.r.width, c.r.height,
+                           r->pixels + ((size_t)c.r.y * r->width + c.r.x) * 4, (size_t)r->width * 4);
+    show(vu, c.r);
     return WGV_GPU_RESP_OK_NODATA;
 }
 
@@ -159,7 +159,7 @@ static uint32_t flush(struct wgv_vu *vu, const uint8_t *in, size_t len)
     if (!rect_inside(&c.r, r->width, r->height))
         return WGV_GPU_RESP_ERR_INVALID_PARAMETER;
     if (vu->scanout_res == r->id)
-        show(vu, r, c.r);
+        show(vu, c.r);
     return WGV_GPU_RESP_OK_NODATA;
 }
 

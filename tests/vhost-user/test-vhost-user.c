@@ -839,6 +839,99 @@ static unsigned display_drain(uint32_t *fb, uint32_t w, uint32_t h)
     return n;
 }
 
+/* The daemon's resident memory in KiB (0 if unknown). */
+static long daemon_rss_kib(void)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)daemon_pid);
+    FILE *f = fopen(path, "r");
+    long kib = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, "VmRSS:", 6))
+            kib = atol(line + 6);
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+/* A 2D resource `id` of w x h pixels whose backing is one run of guest
+ * memory (returned), attached. */
+static uint64_t create_2d(uint32_t id, uint32_t w, uint32_t h)
+{
+    struct wgv_gpu_resource_create_2d c = {hdr(WGV_GPU_CMD_RESOURCE_CREATE_2D, 0), id,
+                                           WGV_GPU_FORMAT_B8G8R8X8_UNORM, w, h};
+    CHECK(fe_cmd(&fe, &c, sizeof(c), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    struct wgv_gpu_mem_entry e = {fe_alloc(&fe, 1, (uint64_t)w * h * 4), w * h * 4, 0};
+    CHECK(attach_backing(id, &e, 1, 1) == WGV_GPU_RESP_OK_NODATA);
+    return e.addr;
+}
+
+static uint32_t transfer_flush(uint32_t id, uint32_t w, uint32_t h, bool transfer)
+{
+    struct wgv_gpu_transfer_to_host_2d t = {hdr(WGV_GPU_CMD_TRANSFER_TO_HOST_2D, 0),
+                                            {0, 0, w, h}, 0, id, 0};
+    if (transfer && fe_cmd(&fe, &t, sizeof(t), NULL, 0) != WGV_GPU_RESP_OK_NODATA)
+        return 0;
+    struct wgv_gpu_resource_flush f = {hdr(WGV_GPU_CMD_RESOURCE_FLUSH, 0), {0, 0, w, h}, id, 0};
+    return fe_cmd(&fe, &f, sizeof(f), NULL, 0);
+}
+
+static void fill_pixels(uint64_t gpa, uint32_t n, uint32_t seed)
+{
+    uint32_t *p = fe_ptr(&fe, gpa);
+    for (uint32_t i = 0; i < n; i++)
+        p[i] = 0xff000000u | ((i + seed) * 2654435761u >> 8);
+}
+
+/* QEMU reads the display socket slower than the guest flushes: the queue
+ * stays bounded (updates wait, merged, instead of piling up), and once
+ * QEMU catches up it gets the latest pixels. */
+static void test_slow_display_reader_keeps_memory_bounded(void)
+{
+    enum { W = 1024, HT = 768 };
+    display_drain(NULL, 0, 0);
+    uint64_t gpa = create_2d(700, W, HT);
+    fill_pixels(gpa, W * HT, 1);
+    CHECK(transfer_flush(700, W, HT, true) == WGV_GPU_RESP_OK_NODATA);
+    struct wgv_gpu_set_scanout s = {hdr(WGV_GPU_CMD_SET_SCANOUT, 0), {0, 0, W, HT}, 0, 700};
+    CHECK(fe_cmd(&fe, &s, sizeof(s), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    static uint32_t fb[W * HT];
+    display_drain(fb, W, HT);
+    long before = daemon_rss_kib();
+    /* 3 MiB flushed, 1 MiB read, 300 times over. */
+    static uint8_t payload[20 + (256 << 10)];
+    uint64_t taken = 0;
+    bool all = true;
+    for (int i = 0; i < 300 && all; i++) {
+        all = transfer_flush(700, W, HT, false) == WGV_GPU_RESP_OK_NODATA;
+        for (int m = 0; m < 4; m++) {
+            uint32_t req;
+            int n = display_msg(&req, payload, sizeof(payload), 2000);
+            if (n < 0) {
+                all = false;
+                break;
+            }
+            taken += (uint64_t)n + 12;
+        }
+    }
+    CHECK(all);
+    long after = daemon_rss_kib();
+    fprintf(stderr, "  daemon RSS %ld KiB -> %ld KiB while QEMU read %llu MiB\n", before, after,
+            (unsigned long long)(taken >> 20));
+    CHECK_MSG(before && after - before < 64 * 1024,
+              "daemon RSS %ld KiB -> %ld KiB while QEMU read %llu MiB", before, after,
+              (unsigned long long)(taken >> 20));
+    /* New pixels, one flush, and QEMU catches up: the last frame arrives. */
+    fill_pixels(gpa, W * HT, 7);
+    CHECK(transfer_flush(700, W, HT, true) == WGV_GPU_RESP_OK_NODATA);
+    display_drain(fb, W, HT);
+    bool same = !memcmp(fb, fe_ptr(&fe, gpa), sizeof(fb));
+    CHECK_MSG(same, "QEMU's copy of the scanout is not the guest's last frame");
+    struct wgv_gpu_resource_id u = {hdr(WGV_GPU_CMD_RESOURCE_UNREF, 0), 700, 0};
+    CHECK(fe_cmd(&fe, &u, sizeof(u), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    display_drain(NULL, 0, 0);
+}
+
 /* TRANSFER_TO_HOST_2D from a backing of a quarter million scatter entries
  * into 16383 rows: every row finds its entries without walking the list
  * from its start (the daemon's main thread serves every context). */
@@ -1008,6 +1101,7 @@ int main(int argc, char **argv)
     RUN(test_bad_scatter_lists_are_refused);
     RUN(test_bad_setups_end_their_context_only);
     RUN(test_records_and_resources_of_others_are_violations);
+    RUN(test_slow_display_reader_keeps_memory_bounded);
     RUN(test_transfer_2d_through_a_quarter_million_entries);
     RUN(test_guest_reboot_resets_the_device);
     RUN(test_front_end_leaving_frees_everything);
