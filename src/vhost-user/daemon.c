@@ -195,7 +195,9 @@ static bool serve_once(struct wgv_vu *vu)
         if (kick_slot[i] >= 0 && (p[kick_slot[i]].revents & POLLIN))
             drain_eventfd(vu->vq[i].kick_fd);
     /* Whatever woke us, look at both queues: cheap, and no kick is lost
-     * across a queue restart. */
+     * across a queue restart. Answers that came are sent first: they make
+     * room for requests held back while too many were owed. */
+    wgv_vu_fences_flush(vu);
     bool busy = wgv_vu_process_ctrl(vu);
     busy |= wgv_vu_process_cursor(vu);
     vu->queues_busy = busy;

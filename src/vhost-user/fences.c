@@ -1,9 +1,16 @@
-/* Fenced responses (vu.h, "fences.c"). A response to a request with
+/* Responses that wait (vu.h, "fences.c"). A response to a request with
  * VIRTIO_GPU_FLAG_FENCE tells the guest kernel that its fence retired, and
  * the kernel then treats every earlier fence of the same timeline as
- * retired too. So responses go strictly in order per timeline: the global
- * one (fences without INFO_RING_IDX, all contexts together, as QEMU's
- * virgl path retires them) or one per (context, ring). */
+ * retired too. So fenced responses go strictly in order per timeline: the
+ * global one (fences without INFO_RING_IDX, all contexts together, as
+ * QEMU's virgl path retires them) or one per (context, ring).
+ *
+ * The answer to a request that gives guest pages back (CTX_DETACH_RESOURCE,
+ * RESOURCE_UNREF, RESOURCE_DETACH_BACKING) waits too, fenced or not: the
+ * guest kernel frees the pages when it is answered, so it goes only once
+ * every pump that could read them has passed the detach (docs/vm.md,
+ * "Guest pages"). An unfenced one waits for nothing else and holds up
+ * nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +19,51 @@
 #include "pump.h"
 #include "vu.h"
 
-uint64_t wgv_vu_fence_add(struct wgv_vu *vu, struct wgv_vq_chain *c, const struct wgv_gpu_hdr *resp,
-                          bool done)
+void wgv_vu_request_begin(struct wgv_vu *vu)
 {
-    struct wgv_vu_fence *f = calloc(1, sizeof(*f));
-    if (!f) {
-        /* Answer at once: late is worse than early only for the guest. */
-        wgv_vq_push(&vu->vq[WGV_VU_CTRLQ], c->head, wgv_vu_respond(c, resp, sizeof(*resp)));
-        wgv_vq_chain_free(c);
-        return 0;
+    vu->req_seq = 0;
+    vu->req_waits = 0;
+    vu->req_ctx_fence = false;
+}
+
+static uint64_t request_seq(struct wgv_vu *vu)
+{
+    if (!vu->req_seq)
+        vu->req_seq = ++vu->next_seq;
+    return vu->req_seq;
+}
+
+void wgv_vu_await_detach(struct wgv_vu *vu, struct wgv_vu_pump *p, uint32_t id)
+{
+    if (wgv_vu_pump_detach(p, id, request_seq(vu)))
+        vu->req_waits++;
+}
+
+void wgv_vu_await_fence(struct wgv_vu *vu, struct wgv_vu_pump *p, uint32_t ctx_id, uint32_t ring)
+{
+    (void)ctx_id;
+    if (wgv_vu_pump_fence(p, ring, request_seq(vu))) {
+        vu->req_waits++;
+        vu->req_ctx_fence = true;
     }
-    f->seq = ++vu->next_seq;
+}
+
+bool wgv_vu_request_waits(const struct wgv_vu *vu)
+{
+    return vu->req_waits != 0;
+}
+
+void wgv_vu_answer_later(struct wgv_vu *vu, struct wgv_vu_fence *f, struct wgv_vq_chain *c,
+                         const struct wgv_gpu_hdr *resp)
+{
+    memset(f, 0, sizeof(*f));
+    f->seq = vu->req_seq;
+    f->waiting = vu->req_waits;
+    f->ctx_fence = vu->req_ctx_fence;
     f->ctx_id = resp->ctx_id;
+    f->fenced = resp->flags & WGV_GPU_FLAG_FENCE;
     f->ring_timeline = resp->flags & WGV_GPU_FLAG_INFO_RING_IDX;
     f->ring_idx = resp->ring_idx;
-    f->done = done;
     f->chain = *c;
     f->resp = *resp;
     free(f->chain.in); /* only the writable part is needed */
@@ -39,7 +76,6 @@ uint64_t wgv_vu_fence_add(struct wgv_vu *vu, struct wgv_vq_chain *c, const struc
         vu->fences = f;
     vu->fences_tail = f;
     vu->nfences++;
-    return f->seq;
 }
 
 void wgv_vu_fence_retired(struct wgv_vu *vu, uint64_t seq)
@@ -53,6 +89,8 @@ void wgv_vu_fence_retired(struct wgv_vu *vu, uint64_t seq)
             vu->capdone = cap;
         }
     }
+    /* Without memory a retirement is lost: that answer never goes, which
+     * stalls the guest but frees nothing early. */
     if (seq && vu->ndone < vu->capdone)
         vu->done[vu->ndone++] = seq;
     pthread_mutex_unlock(&vu->done_lock);
@@ -61,11 +99,12 @@ void wgv_vu_fence_retired(struct wgv_vu *vu, uint64_t seq)
     (void)n;
 }
 
-static void mark_done(struct wgv_vu *vu, uint64_t seq)
+static void mark_retired(struct wgv_vu *vu, uint64_t seq)
 {
     for (struct wgv_vu_fence *f = vu->fences; f; f = f->next)
         if (f->seq == seq) {
-            f->done = true;
+            if (f->waiting)
+                f->waiting--;
             return;
         }
 }
@@ -79,6 +118,8 @@ struct blocked {
 
 static bool is_blocked(const struct blocked *b, const struct wgv_vu_fence *f)
 {
+    if (!f->fenced)
+        return false;
     if (!f->ring_timeline)
         return b->global;
     for (unsigned i = 0; i < b->n; i++)
@@ -89,6 +130,8 @@ static bool is_blocked(const struct blocked *b, const struct wgv_vu_fence *f)
 
 static void block(struct blocked *b, const struct wgv_vu_fence *f)
 {
+    if (!f->fenced)
+        return;
     if (!f->ring_timeline) {
         b->global = true;
         return;
@@ -112,22 +155,26 @@ void wgv_vu_fences_flush(struct wgv_vu *vu)
 {
     pthread_mutex_lock(&vu->done_lock);
     for (unsigned i = 0; i < vu->ndone; i++)
-        mark_done(vu, vu->done[i]);
+        mark_retired(vu, vu->done[i]);
     vu->ndone = 0;
     pthread_mutex_unlock(&vu->done_lock);
     struct wgv_vq *q = &vu->vq[WGV_VU_CTRLQ];
+    /* A stopped queue (a paused VM, or a reset under way) gets nothing:
+     * its ring may no longer be the guest's. */
+    if (!q->started)
+        return;
     struct blocked b = {0};
     bool sent = false;
     struct wgv_vu_fence *prev = NULL;
     for (struct wgv_vu_fence **l = &vu->fences; *l;) {
         struct wgv_vu_fence *f = *l;
-        if (!f->done) {
-            /* A context that is gone or ended owes nothing any more. */
+        if (f->waiting && f->ctx_fence) {
+            /* A context that is gone or ended owes no fence any more. */
             struct wgv_vu_ctx *ctx = wgv_vu_ctx_find(vu, f->ctx_id);
             if (!ctx || !ctx->pump || wgv_vu_pump_ended(ctx->pump))
-                f->done = true;
+                f->waiting = 0;
         }
-        if (!f->done || is_blocked(&b, f)) {
+        if (f->waiting || is_blocked(&b, f)) {
             block(&b, f);
             prev = f;
             l = &f->next;

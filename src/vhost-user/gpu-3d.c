@@ -70,6 +70,11 @@ static void release_shm(struct wgv_vu *vu, struct wgv_vu_ctx *ctx)
 void wgv_vu_ctx_destroy(struct wgv_vu *vu, struct wgv_vu_ctx *ctx)
 {
     if (ctx->pump) {
+        /* Its shared memory is no longer the context's: what the pump
+         * writes on its way out lands in private memory. The resources it
+         * had attached are waited for by their UNREF (the pump stays in
+         * the dying list until it has ended). */
+        wgv_vu_pump_revoke(ctx->pump);
         wgv_vu_pump_stop(ctx->pump);
         *wgv_vu_pump_next(ctx->pump) = vu->dying;
         vu->dying = ctx->pump;
@@ -141,11 +146,43 @@ void wgv_vu_ctxs_forget_resource(struct wgv_vu *vu, struct wgv_vu_resource *r, b
             continue;
         if (r->shm_ctx == ctx->id)
             shm_gone(vu, ctx, r, unref ? "unreferenced" : "detached");
-        else if (pump_alive(ctx))
-            wgv_vu_pump_detach(ctx->pump, r->id);
         if (unref)
             ctx_drop(ctx, r->id);
     }
+    /* Every pump that may read the pages, whether its context still has
+     * the resource, detached it a moment ago, or was destroyed: the answer
+     * waits until each has let go. */
+    for (unsigned i = 0; i < vu->nctxs; i++) {
+        struct wgv_vu_pump *p = vu->ctxs[i]->pump;
+        if (p && wgv_vu_pump_uses(p, r->id))
+            wgv_vu_await_detach(vu, p, r->id);
+    }
+    for (struct wgv_vu_pump *p = vu->dying; p; p = *wgv_vu_pump_next(p))
+        if (wgv_vu_pump_uses(p, r->id))
+            wgv_vu_await_detach(vu, p, r->id);
+}
+
+void wgv_vu_pumps_pause(struct wgv_vu *vu)
+{
+    for (unsigned i = 0; i < vu->nctxs; i++)
+        if (vu->ctxs[i]->pump)
+            wgv_vu_pump_pause(vu->ctxs[i]->pump);
+    for (struct wgv_vu_pump *p = vu->dying; p; p = *wgv_vu_pump_next(p))
+        wgv_vu_pump_pause(p);
+    for (unsigned i = 0; i < vu->nctxs; i++)
+        if (vu->ctxs[i]->pump)
+            wgv_vu_pump_wait_paused(vu->ctxs[i]->pump);
+    for (struct wgv_vu_pump *p = vu->dying; p; p = *wgv_vu_pump_next(p))
+        wgv_vu_pump_wait_paused(p);
+}
+
+void wgv_vu_pumps_resume(struct wgv_vu *vu)
+{
+    for (unsigned i = 0; i < vu->nctxs; i++)
+        if (vu->ctxs[i]->pump)
+            wgv_vu_pump_resume(vu->ctxs[i]->pump);
+    for (struct wgv_vu_pump *p = vu->dying; p; p = *wgv_vu_pump_next(p))
+        wgv_vu_pump_resume(p);
 }
 
 void wgv_vu_ctxs_backing_attached(struct wgv_vu *vu, struct wgv_vu_resource *r)
@@ -206,8 +243,9 @@ static uint32_t ctx_attach(struct wgv_vu *vu, struct wgv_vu_ctx *ctx, const uint
             return WGV_GPU_RESP_ERR_INVALID_RESOURCE_ID;
         if (r->shm_ctx == ctx->id)
             shm_gone(vu, ctx, r, "detached from the context");
-        else if (pump_alive(ctx))
-            wgv_vu_pump_detach(ctx->pump, r->id);
+        else if (ctx->pump && wgv_vu_pump_uses(ctx->pump, r->id))
+            /* Answered once the pump has run what came before and let go. */
+            wgv_vu_await_detach(vu, ctx->pump, r->id);
         ctx_drop(ctx, r->id);
         return WGV_GPU_RESP_OK_NODATA;
     }

@@ -297,6 +297,16 @@ static void handle(struct wgv_vu *vu, struct wgv_vq_chain *c)
     struct resp out;
     memset(&out, 0, sizeof(out));
     size_t len = sizeof(out.hdr);
+    /* Room for a late answer before anything is done: a request that
+     * gives pages back must not be answered early for want of memory. */
+    struct wgv_vu_fence *later = malloc(sizeof(*later));
+    if (!later) {
+        out.hdr.type = WGV_GPU_RESP_ERR_OUT_OF_MEMORY;
+        wgv_vq_push(q, c->head, wgv_vu_respond(c, &out, len));
+        wgv_vq_chain_free(c);
+        return;
+    }
+    wgv_vu_request_begin(vu);
     bool wait = false;
     uint32_t rc;
     switch (h.type) {
@@ -332,27 +342,30 @@ static void handle(struct wgv_vu *vu, struct wgv_vq_chain *c)
     if (rc >= WGV_GPU_RESP_ERR_UNSPEC)
         len = sizeof(out.hdr);
     out.hdr.type = rc;
-    if (!(h.flags & WGV_GPU_FLAG_FENCE)) {
+    bool fenced = h.flags & WGV_GPU_FLAG_FENCE;
+    if (fenced) {
+        /* The response carries the fence and goes in its turn. */
+        out.hdr.flags = WGV_GPU_FLAG_FENCE;
+        out.hdr.fence_id = h.fence_id;
+        out.hdr.ctx_id = h.ctx_id;
+        bool ring = (h.flags & WGV_GPU_FLAG_INFO_RING_IDX) &&
+                    (vu->acked_features & (1ull << WGV_GPU_F_CONTEXT_INIT));
+        if (ring) {
+            out.hdr.flags |= WGV_GPU_FLAG_INFO_RING_IDX;
+            out.hdr.ring_idx = h.ring_idx;
+        }
+        struct wgv_vu_ctx *ctx = wait ? wgv_vu_ctx_find(vu, h.ctx_id) : NULL;
+        if (ctx && ctx->pump && !wgv_vu_pump_ended(ctx->pump))
+            wgv_vu_await_fence(vu, ctx->pump, h.ctx_id, ring ? h.ring_idx : 0);
+    }
+    if (!fenced && !wgv_vu_request_waits(vu)) {
+        free(later);
         wgv_vq_push(q, c->head, wgv_vu_respond(c, &out, len));
         wgv_vq_chain_free(c);
         return;
     }
-    /* Fenced: the response carries the fence and goes in its turn. */
-    out.hdr.flags = WGV_GPU_FLAG_FENCE;
-    out.hdr.fence_id = h.fence_id;
-    out.hdr.ctx_id = h.ctx_id;
-    bool ring = (h.flags & WGV_GPU_FLAG_INFO_RING_IDX) &&
-                (vu->acked_features & (1ull << WGV_GPU_F_CONTEXT_INIT));
-    if (ring) {
-        out.hdr.flags |= WGV_GPU_FLAG_INFO_RING_IDX;
-        out.hdr.ring_idx = h.ring_idx;
-    }
-    struct wgv_vu_ctx *ctx = wait ? wgv_vu_ctx_find(vu, h.ctx_id) : NULL;
-    bool waits = ctx && ctx->pump && !wgv_vu_pump_ended(ctx->pump) &&
-                 vu->nfences < vu->vq[WGV_VU_CTRLQ].num;
-    uint64_t seq = wgv_vu_fence_add(vu, c, &out.hdr, !waits);
-    if (waits && seq)
-        wgv_vu_pump_fence(ctx->pump, ring ? h.ring_idx : 0, seq);
+    /* Only the header goes late: the requests that wait answer nothing more. */
+    wgv_vu_answer_later(vu, later, c, &out.hdr);
     wgv_vu_fences_flush(vu);
 }
 
@@ -372,6 +385,11 @@ static bool process_queue(struct wgv_vu *vu, struct wgv_vq *q, const char *name,
             more = true;
             break;
         }
+        /* At most a queue's worth of answers owed: a guest kernel cannot
+         * have more requests out (each holds descriptors), so only one
+         * that reuses them would, and it waits until they are answered. */
+        if (q == &vu->vq[WGV_VU_CTRLQ] && vu->nfences >= q->num)
+            break;
         struct wgv_vq_chain c;
         char err[160];
         int rc = wgv_vq_pop(q, &vu->mem, in_max, &c, err, sizeof(err));

@@ -3,7 +3,14 @@
  * command ring, replies published between batches, polling for callbacks
  * from every 20 us backing off to 1 ms. What differs is waking: futexes do
  * not cross the VM boundary, so when idle the pump sets the command ring's
- * consumer_idle and sleeps until the guest sends a KICK (docs/vm.md). */
+ * consumer_idle and sleeps until the guest sends a KICK (docs/vm.md).
+ *
+ * Requests from the main thread are taken between commands: a batch ends
+ * early when one is waiting. A detach is a barrier: the commands published
+ * before it run first, then the resource is detached, then the main thread
+ * hears of it (and only then answers the guest, whose kernel frees the
+ * pages on that answer). A pause holds the pump where it touches no guest
+ * memory until it is resumed or stopped. */
 #include "pump.h"
 
 #include <stdio.h>
@@ -43,26 +50,45 @@ struct wgv_vu_pump {
     struct wgv_context *ctx;
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t cond;
+    pthread_cond_t cond;          /* wakes the pump */
+    pthread_cond_t acked;         /* wakes the main thread: paused, finished */
     struct req *reqs, *reqs_tail; /* guarded by lock */
     bool kicked, stopping;        /* guarded by lock */
+    bool pause_wanted, paused;    /* guarded by lock */
+    bool finished;                /* guarded by lock: takes no more requests */
+    uint32_t *held;               /* guarded by lock: resources attached */
+    unsigned nheld, capheld;
+    atomic_bool has_reqs;         /* a request or a pause waits: end the batch */
     atomic_bool ended;
     char reason[200];             /* written before ended is set */
     struct wgv_vu_pump *next;     /* the daemon's dying list */
 };
 
-static void post(struct wgv_vu_pump *p, struct req *r)
+static void free_req(struct req *r)
+{
+    free(r->iov);
+    free(r->reason);
+    free(r);
+}
+
+/* Queues r for the pump; false (r freed) once the pump takes no more. */
+static bool post(struct wgv_vu_pump *p, struct req *r)
 {
     pthread_mutex_lock(&p->lock);
-    if (r) {
+    bool taken = !p->finished;
+    if (taken) {
         if (p->reqs_tail)
             p->reqs_tail->next = r;
         else
             p->reqs = r;
         p->reqs_tail = r;
+        atomic_store(&p->has_reqs, true);
+        pthread_cond_signal(&p->cond);
     }
-    pthread_cond_signal(&p->cond);
     pthread_mutex_unlock(&p->lock);
+    if (!taken)
+        free_req(r);
+    return taken;
 }
 
 static struct req *new_req(enum req_kind kind)
@@ -81,16 +107,14 @@ void wgv_vu_pump_kick(struct wgv_vu_pump *p)
     pthread_mutex_unlock(&p->lock);
 }
 
-void wgv_vu_pump_fence(struct wgv_vu_pump *p, uint32_t ring, uint64_t seq)
+bool wgv_vu_pump_fence(struct wgv_vu_pump *p, uint32_t ring, uint64_t seq)
 {
     struct req *r = new_req(REQ_FENCE);
-    if (!r) {
-        wgv_vu_fence_retired(p->vu, seq);
-        return;
-    }
+    if (!r)
+        return false;
     r->id = ring;
     r->seq = seq;
-    post(p, r);
+    return post(p, r);
 }
 
 void wgv_vu_pump_attach(struct wgv_vu_pump *p, uint32_t id, const struct wgv_iovec *iov,
@@ -110,13 +134,28 @@ void wgv_vu_pump_attach(struct wgv_vu_pump *p, uint32_t id, const struct wgv_iov
     post(p, r);
 }
 
-void wgv_vu_pump_detach(struct wgv_vu_pump *p, uint32_t id)
+bool wgv_vu_pump_detach(struct wgv_vu_pump *p, uint32_t id, uint64_t seq)
 {
     struct req *r = new_req(REQ_DETACH);
     if (!r)
-        return;
+        return false;
     r->id = id;
-    post(p, r);
+    r->seq = seq;
+    return post(p, r);
+}
+
+bool wgv_vu_pump_uses(struct wgv_vu_pump *p, uint32_t id)
+{
+    bool uses = false;
+    pthread_mutex_lock(&p->lock);
+    if (!p->finished) {
+        for (unsigned i = 0; i < p->nheld && !uses; i++)
+            uses = p->held[i] == id;
+        for (struct req *r = p->reqs; r && !uses; r = r->next)
+            uses = r->kind == REQ_ATTACH && r->id == id;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return uses;
 }
 
 void wgv_vu_pump_kill(struct wgv_vu_pump *p, const char *reason)
@@ -132,7 +171,33 @@ void wgv_vu_pump_stop(struct wgv_vu_pump *p)
 {
     pthread_mutex_lock(&p->lock);
     p->stopping = true;
-    pthread_cond_signal(&p->cond);
+    atomic_store(&p->has_reqs, true);
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void wgv_vu_pump_pause(struct wgv_vu_pump *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->pause_wanted = true;
+    atomic_store(&p->has_reqs, true);
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void wgv_vu_pump_wait_paused(struct wgv_vu_pump *p)
+{
+    pthread_mutex_lock(&p->lock);
+    while (p->pause_wanted && !p->paused && !p->finished)
+        pthread_cond_wait(&p->acked, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void wgv_vu_pump_resume(struct wgv_vu_pump *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->pause_wanted = false;
+    pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -164,11 +229,29 @@ struct wgv_vu_pump **wgv_vu_pump_next(struct wgv_vu_pump *p)
     return &p->next;
 }
 
-static void free_req(struct req *r)
+/* Holds the pump while a pause is wanted (and it is not stopping); true if
+ * it was held. Called only where the pump touches no guest memory. */
+static bool hold_if_paused(struct wgv_vu_pump *p)
 {
-    free(r->iov);
-    free(r->reason);
-    free(r);
+    pthread_mutex_lock(&p->lock);
+    bool held = p->pause_wanted && !p->stopping;
+    if (held) {
+        p->paused = true;
+        pthread_cond_broadcast(&p->acked);
+        while (p->pause_wanted && !p->stopping)
+            pthread_cond_wait(&p->cond, &p->lock);
+        p->paused = false;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return held;
+}
+
+static bool is_stopping(struct wgv_vu_pump *p)
+{
+    pthread_mutex_lock(&p->lock);
+    bool stopping = p->stopping;
+    pthread_mutex_unlock(&p->lock);
+    return stopping;
 }
 
 static bool pump_reply(void *user, const void *bytes, size_t len)
@@ -177,12 +260,18 @@ static bool pump_reply(void *user, const void *bytes, size_t len)
     int status;
     /* A full reply ring: the guest's reads cannot wake a futex of ours, so
      * look again after short sleeps (20 us, backing off to 1 ms). A guest
-     * that stops reading replies for a second loses its context. */
+     * that stops reading replies for a second loses its context; a pause
+     * (the VM stopped) does not count, a stop ends the wait. */
     void *dst;
     int64_t slept = 0, nap = POLL_MIN_NS;
     while (!(dst = wgv_ring_reserve(&p->reply, (uint32_t)len, 0, &status))) {
-        if (status != WGV_RING_TIMEOUT || slept >= 1000 * 1000 * 1000)
+        if (status != WGV_RING_TIMEOUT || slept >= 1000 * 1000 * 1000 || is_stopping(p))
             return false;
+        if (hold_if_paused(p)) {
+            slept = 0;
+            nap = POLL_MIN_NS;
+            continue;
+        }
         struct timespec ts = {0, nap};
         nanosleep(&ts, NULL);
         slept += nap;
@@ -194,12 +283,14 @@ static bool pump_reply(void *user, const void *bytes, size_t len)
     return true;
 }
 
-/* Runs up to `max` records; stops early at an empty ring. Returns how many
- * ran, or -1 when the context is lost. */
-static int run_batch(struct wgv_vu_pump *p, uint8_t *buf, int max)
+/* Runs up to `max` records; stops early at an empty ring, and (yield) when
+ * a request waits. Returns how many ran, or -1 when the context is lost. */
+static int run_batch(struct wgv_vu_pump *p, uint8_t *buf, int max, bool yield)
 {
     int ran = 0;
     for (; ran < max; ran++) {
+        if (yield && atomic_load(&p->has_reqs))
+            break;
         /* Released only once it has run: the guest reuses the shared
          * memory a command names once the ring position passes it. */
         ssize_t n = wgv_ring_copy(&p->cmd, buf, WGV_MESSAGE_MAX);
@@ -224,7 +315,7 @@ static bool drain(struct wgv_vu_pump *p, uint8_t *buf)
 {
     uint64_t until = atomic_load_explicit(&p->cmd.shared->head, memory_order_acquire);
     while ((int64_t)(until - p->cmd.cons) > 0) {
-        int ran = run_batch(p, buf, 256);
+        int ran = run_batch(p, buf, 256, false);
         wgv_context_poll(p->ctx);
         wgv_ring_publish(&p->reply);
         if (ran < 0)
@@ -251,18 +342,60 @@ static bool has_commands(struct wgv_vu_pump *p)
     return atomic_load(&p->cmd.shared->head) != p->cmd.cons;
 }
 
-/* Handles the requests posted so far; false once the pump must end. */
+/* Attaches r's memory to the context and records it as held, under the
+ * lock: wgv_vu_pump_uses sees the request queued or the resource held,
+ * never neither. */
+static void attach_locked(struct wgv_vu_pump *p, const struct req *r)
+{
+    if (p->nheld == p->capheld) {
+        unsigned cap = p->capheld ? p->capheld * 2 : 16;
+        uint32_t *h = realloc(p->held, cap * sizeof(*h));
+        if (!h)
+            return; /* unrecorded, so not attached either */
+        p->held = h;
+        p->capheld = cap;
+    }
+    if (wgv_context_attach_resource(p->ctx, r->id, r->iov, r->n) < 0) {
+        wgv_vu_log(p->vu, "context %u: resource %u could not be attached", p->ctx_id, r->id);
+        return;
+    }
+    p->held[p->nheld++] = r->id;
+}
+
+static void detach(struct wgv_vu_pump *p, uint32_t id)
+{
+    pthread_mutex_lock(&p->lock);
+    wgv_context_detach_resource(p->ctx, id);
+    for (unsigned i = 0; i < p->nheld; i++)
+        if (p->held[i] == id) {
+            p->held[i] = p->held[--p->nheld];
+            break;
+        }
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* Handles the requests posted so far, one at a time; false once the pump
+ * must end. */
 static bool take_requests(struct wgv_vu_pump *p, uint8_t *buf)
 {
     pthread_mutex_lock(&p->lock);
-    struct req *list = p->reqs;
-    p->reqs = p->reqs_tail = NULL;
     p->kicked = false;
-    bool stopping = p->stopping;
+    atomic_store(&p->has_reqs, p->pause_wanted || p->stopping);
+    bool alive = !p->stopping;
     pthread_mutex_unlock(&p->lock);
-    bool alive = !stopping;
-    for (struct req *r = list, *next; r; r = next) {
-        next = r->next;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        struct req *r = p->reqs;
+        if (r) {
+            p->reqs = r->next;
+            if (!p->reqs)
+                p->reqs_tail = NULL;
+            if (r->kind == REQ_ATTACH && alive)
+                attach_locked(p, r);
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (!r)
+            break;
         switch (r->kind) {
         case REQ_FENCE:
             if (!alive || !drain(p, buf) || wgv_context_fence(p->ctx, r->id, r->seq) < 0) {
@@ -271,12 +404,15 @@ static bool take_requests(struct wgv_vu_pump *p, uint8_t *buf)
             }
             break;
         case REQ_ATTACH:
-            if (wgv_context_attach_resource(p->ctx, r->id, r->iov, r->n) < 0)
-                wgv_vu_log(p->vu, "context %u: resource %u could not be attached", p->ctx_id,
-                           r->id);
             break;
         case REQ_DETACH:
-            wgv_context_detach_resource(p->ctx, r->id);
+            /* What the guest published before the detach still sees the
+             * resource; nothing after it does. */
+            if (alive && !drain(p, buf))
+                alive = false;
+            detach(p, r->id);
+            if (r->seq)
+                wgv_vu_fence_retired(p->vu, r->seq);
             break;
         case REQ_KILL:
             wgv_context_kill(p->ctx, r->reason ? r->reason : "ended by the host");
@@ -293,7 +429,7 @@ static void wait_requests(struct wgv_vu_pump *p, int64_t ns)
     struct timespec ts;
     deadline_after(&ts, ns);
     pthread_mutex_lock(&p->lock);
-    if (!p->reqs && !p->kicked && !p->stopping)
+    if (!p->reqs && !p->kicked && !p->stopping && !p->pause_wanted)
         pthread_cond_timedwait(&p->cond, &p->lock, &ts);
     pthread_mutex_unlock(&p->lock);
 }
@@ -338,7 +474,9 @@ static void *pump_main(void *arg)
     for (;;) {
         if (!take_requests(p, buf))
             break;
-        int ran = run_batch(p, buf, 256);
+        if (hold_if_paused(p))
+            continue; /* requests may have come meanwhile */
+        int ran = run_batch(p, buf, 256, true);
         uint64_t before = p->reply.prod;
         int pending = wgv_context_poll(p->ctx);
         bool replied = p->reply.prod != before;
@@ -386,7 +524,20 @@ out:
     pthread_mutex_lock(&p->lock);
     munmap(p->map, (size_t)p->map_len);
     p->map = NULL;
+    /* Nothing of the guest's is touched any more: what still waits is
+     * answered as done. */
+    p->finished = true;
+    struct req *left = p->reqs;
+    p->reqs = p->reqs_tail = NULL;
+    p->nheld = 0;
+    pthread_cond_broadcast(&p->acked);
     pthread_mutex_unlock(&p->lock);
+    for (struct req *r = left, *next; r; r = next) {
+        next = r->next;
+        if ((r->kind == REQ_FENCE || r->kind == REQ_DETACH) && r->seq)
+            wgv_vu_fence_retired(p->vu, r->seq);
+        free_req(r);
+    }
     atomic_store(&p->ended, true);
     wgv_vu_fence_retired(p->vu, 0); /* wakes the main loop */
     return NULL;
@@ -410,14 +561,17 @@ struct wgv_vu_pump *wgv_vu_pump_start(struct wgv_vu *vu, uint32_t ctx_id, void *
     p->shm.page_size = wgv_shm_page_size();
     p->shm.sizes = *sizes;
     atomic_init(&p->ended, false);
+    atomic_init(&p->has_reqs, false);
     pthread_mutex_init(&p->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&p->cond, &ca);
     pthread_condattr_destroy(&ca);
+    pthread_cond_init(&p->acked, NULL);
     if (pthread_create(&p->thread, NULL, pump_main, p) != 0) {
         snprintf(err, errlen, "could not start a thread");
+        pthread_cond_destroy(&p->acked);
         pthread_cond_destroy(&p->cond);
         pthread_mutex_destroy(&p->lock);
         free(p);
@@ -436,6 +590,8 @@ void wgv_vu_pump_join(struct wgv_vu_pump *p)
         next = r->next;
         free_req(r);
     }
+    free(p->held);
+    pthread_cond_destroy(&p->acked);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     free(p);

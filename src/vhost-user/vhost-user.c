@@ -293,6 +293,8 @@ static bool handle(struct wgv_vu *vu, struct msg *m, bool *replied, int *io)
             if (st.index == WGV_VU_CTRLQ && st.num == 0 && q->served) {
                 wgv_vu_log(vu, "control queue restarted from 0: the device is reset");
                 wgv_vu_reset_device(vu, false);
+            } else if (st.index == WGV_VU_CTRLQ) {
+                wgv_vu_pumps_resume(vu);
             }
             q->served = false;
             q->last_avail = (uint16_t)st.num;
@@ -300,12 +302,14 @@ static bool handle(struct wgv_vu *vu, struct msg *m, bool *replied, int *io)
         } else if (m->request == VU_SET_VRING_ENABLE) {
             q->enabled = st.num != 0;
         } else {
-            /* Stop: answer where we are; fenced answers still owed are lost
-             * with the queue (the front-end is resetting the device). */
+            /* Stop, for a pause or a reset (which one shows at the
+             * restart): the pumps are held where they touch no guest memory
+             * before we answer, since a rebooting guest reuses it at once.
+             * Answers still owed wait for the restart (a reset drops them). */
             q->started = false;
             replace_fd(&q->kick_fd, -1);
             if (st.index == WGV_VU_CTRLQ)
-                wgv_vu_fences_drop(vu);
+                wgv_vu_pumps_pause(vu);
             st.num = q->last_avail;
             *replied = true;
             *io = send_reply(vu, m, &st, sizeof(st));

@@ -77,13 +77,17 @@ struct wgv_vu_ctx {
     char lost[200];      /* non-empty: the context was ended, and why */
 };
 
-/* A request answered later: its response waits for a fence. */
+/* A request answered later: its response waits for retirements of its seq
+ * (a context's fence, pumps that have passed a detach) and, when fenced,
+ * for the fenced responses before it in its timeline. */
 struct wgv_vu_fence {
-    uint64_t seq;            /* daemon-wide, given to wgv_context_fence */
+    uint64_t seq;            /* daemon-wide, given to the pumps */
+    unsigned waiting;        /* retirements still to come */
+    bool ctx_fence;          /* waits for context ctx_id's fence (none once it ended) */
     uint32_t ctx_id;
+    bool fenced;             /* VIRTIO_GPU_FLAG_FENCE: in timeline order */
     bool ring_timeline;      /* INFO_RING_IDX: ordered per (context, ring) */
     uint8_t ring_idx;
-    bool done;
     struct wgv_vq_chain chain;
     struct wgv_gpu_hdr resp;
     struct wgv_vu_fence *next;
@@ -118,10 +122,14 @@ struct wgv_vu {
     struct wgv_gpu_rect scanout_rect;
     struct wgv_vu_pump *dying;   /* pumps of destroyed contexts, still ending */
 
-    /* fenced responses in arrival order */
+    /* responses that wait, in arrival order */
     struct wgv_vu_fence *fences, *fences_tail;
     unsigned nfences;
     uint64_t next_seq;
+    /* what the control request being served waits for */
+    uint64_t req_seq;
+    unsigned req_waits;
+    bool req_ctx_fence;
     pthread_mutex_t done_lock;   /* guards done[] (pumps append) */
     uint64_t *done;
     unsigned ndone, capdone;
@@ -174,9 +182,15 @@ void wgv_vu_ctx_destroy(struct wgv_vu *vu, struct wgv_vu_ctx *ctx);
 /* Ends a context for a violation (reason logged and kept). */
 void wgv_vu_ctx_lose(struct wgv_vu *vu, struct wgv_vu_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* A resource lost its backing or is going away: every context using it
- * forgets it (the one using it as shared memory is ended first). */
+/* A resource loses its backing or goes away: every context using it forgets
+ * it (the one using it as shared memory is ended first), and the request
+ * being served waits for every pump that may still read its pages. */
 void wgv_vu_ctxs_forget_resource(struct wgv_vu *vu, struct wgv_vu_resource *r, bool unref);
+/* Holds every pump where it touches no guest memory; returns once all do
+ * (the control queue stopped: the guest may be rebooting). */
+void wgv_vu_pumps_pause(struct wgv_vu *vu);
+/* Lets every pump go on (the control queue resumed where it stopped). */
+void wgv_vu_pumps_resume(struct wgv_vu *vu);
 /* A resource got backing: contexts it is attached to (with a pump) see it. */
 void wgv_vu_ctxs_backing_attached(struct wgv_vu *vu, struct wgv_vu_resource *r);
 /* Joins pumps of destroyed contexts that have ended (wait: all of them). */
@@ -205,16 +219,29 @@ void wgv_vu_res_clear(struct wgv_vu *vu);
 
 /* fences.c ------------------------------------------------------------------*/
 
-/* Queues a fenced response (the chain's ownership passes); done: it may go
- * as soon as the ones before it in its timeline have. Returns its seq. */
-uint64_t wgv_vu_fence_add(struct wgv_vu *vu, struct wgv_vq_chain *c, const struct wgv_gpu_hdr *resp,
-                          bool done);
-/* From any thread: the fence with this seq retired. */
+/* Starts serving a control request: its answer waits for nothing yet. */
+void wgv_vu_request_begin(struct wgv_vu *vu);
+/* The request being served is answered only once pump p has detached
+ * resource `id` (after the commands published before); nothing to wait for
+ * if p has ended. */
+void wgv_vu_await_detach(struct wgv_vu *vu, struct wgv_vu_pump *p, uint32_t id);
+/* The request being served is answered once context ctx_id's fence on
+ * `ring` has retired (its pump p: everything published before has run and
+ * its GPU work finished). */
+void wgv_vu_await_fence(struct wgv_vu *vu, struct wgv_vu_pump *p, uint32_t ctx_id, uint32_t ring);
+/* Whether the request being served has something to wait for. */
+bool wgv_vu_request_waits(const struct wgv_vu *vu);
+/* Queues the response of the request being served in f (allocated by the
+ * caller, taken over with the chain); it goes once what the request waits
+ * for has come and, when fenced, after the earlier ones of its timeline. */
+void wgv_vu_answer_later(struct wgv_vu *vu, struct wgv_vu_fence *f, struct wgv_vq_chain *c,
+                         const struct wgv_gpu_hdr *resp);
+/* From any thread: one retirement of seq has come (0: just wakes the loop). */
 void wgv_vu_fence_retired(struct wgv_vu *vu, uint64_t seq);
-/* Takes retirements, marks fences of ended contexts done, and sends every
- * response whose turn has come. */
+/* Takes retirements, and sends every response whose turn has come while
+ * the control queue runs (a stopped queue's answers wait for its restart). */
 void wgv_vu_fences_flush(struct wgv_vu *vu);
-/* Drops every pending response without sending it (queue stopped). */
+/* Drops every pending response without sending it (device reset). */
 void wgv_vu_fences_drop(struct wgv_vu *vu);
 
 #endif

@@ -135,19 +135,35 @@ static bool setup_queue(struct fe *fe, unsigned qi, uint64_t base)
            (st.num = 1, ack(fe, FE_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0));
 }
 
-bool fe_restart_queue(struct fe *fe, unsigned qi)
+bool fe_stop_queue(struct fe *fe, unsigned qi)
+{
+    struct { uint32_t index, num; } st = {qi, 0};
+    return fe_msg(fe, FE_GET_VRING_BASE, 0, &st, sizeof(st), NULL, 0, &st, sizeof(st), true) == 8 &&
+           st.num == fe->q[qi].avail_idx;
+}
+
+/* Starts queue qi again from index `base`. */
+static bool start_queue(struct fe *fe, unsigned qi, uint16_t base)
 {
     struct fe_vq *q = &fe->q[qi];
-    struct { uint32_t index, num; } st = {qi, 0};
-    if (fe_msg(fe, FE_GET_VRING_BASE, 0, &st, sizeof(st), NULL, 0, &st, sizeof(st), true) != 8 ||
-        st.num != q->avail_idx)
-        return false;
-    clear_queue(q);
-    st.num = 0;
+    struct { uint32_t index, num; } st = {qi, base};
     uint64_t idx = qi;
     return ack(fe, FE_SET_VRING_BASE, &st, sizeof(st), NULL, 0) &&
            ack(fe, FE_SET_VRING_KICK, &idx, sizeof(idx), &q->kick, 1) &&
            (st.num = 1, ack(fe, FE_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0));
+}
+
+bool fe_resume_queue(struct fe *fe, unsigned qi)
+{
+    return start_queue(fe, qi, fe->q[qi].avail_idx);
+}
+
+bool fe_restart_queue(struct fe *fe, unsigned qi)
+{
+    if (!fe_stop_queue(fe, qi))
+        return false;
+    clear_queue(&fe->q[qi]);
+    return start_queue(fe, qi, 0);
 }
 
 int fe_display_read(struct fe *fe, uint32_t *request, void *payload, size_t cap)

@@ -89,6 +89,11 @@ uint32_t fe_cmd(struct fe *fe, const void *cmd, size_t len, void *resp, size_t c
 /* Plays a guest driver that resets the device: stops queue qi
  * (GET_VRING_BASE), clears its rings and starts it again from index 0. */
 bool fe_restart_queue(struct fe *fe, unsigned qi);
+/* Stops queue qi as QEMU does for a pause or a reset (GET_VRING_BASE);
+ * true once the daemon answered with the queue's position. */
+bool fe_stop_queue(struct fe *fe, unsigned qi);
+/* Starts a stopped queue again where it stopped (a resumed VM). */
+bool fe_resume_queue(struct fe *fe, unsigned qi);
 
 /* Reads one display-socket message (up to 2 s): request and payload. */
 int fe_display_read(struct fe *fe, uint32_t *request, void *payload, size_t cap);

@@ -199,6 +199,7 @@ static struct wgv_vrec_setup setup_rec(uint32_t res, uint64_t cmd, uint64_t repl
 
 struct guest {
     uint32_t ctx, res;
+    struct wgv_shm_sizes sizes;
     uint64_t total;
     uint8_t *view;
     struct wgv_ring cmd, reply;
@@ -210,25 +211,42 @@ struct guest {
 static const struct wgv_shm_sizes small = {64 << 10, 64 << 10, 64 << 10};
 
 
-/* Publishes one command; sends KICK when the host's consumer was idle. */
-static bool send_wire(struct guest *g, unsigned op, const void *args)
+/* Writes one record into the command ring without publishing it. */
+static bool put_bytes(struct guest *g, const void *bytes, size_t len)
+{
+    int st;
+    void *dst = wgv_ring_reserve(&g->cmd, (uint32_t)len, 1000000000, &st);
+    if (!dst)
+        return false;
+    memcpy(dst, bytes, len);
+    wgv_ring_commit(&g->cmd, (uint32_t)len);
+    return true;
+}
+
+/* Encodes one command into the command ring without publishing it. */
+static bool put_wire(struct guest *g, unsigned op, const void *args)
 {
     struct wgv_writer w;
     test_encode_command(op, args, &w);
-    int st;
-    void *dst = wgv_ring_reserve(&g->cmd, (uint32_t)w.len, 1000000000, &st);
-    if (dst) {
-        memcpy(dst, w.data, w.len);
-        wgv_ring_commit(&g->cmd, (uint32_t)w.len);
-    }
+    bool ok = put_bytes(g, w.data, w.len);
     wgv_writer_free(&w);
-    if (!dst)
-        return false;
+    return ok;
+}
+
+/* Publishes what was put; sends KICK when the host's consumer was idle. */
+static bool publish(struct guest *g)
+{
     if (wgv_ring_publish(&g->cmd)) {
         struct { uint32_t type, size; } kick = {WGV_VREC_KICK, WGV_VREC_KICK_SIZE};
         return submit(g->ctx, &kick, sizeof(kick), 0, 0, NULL) == WGV_GPU_RESP_OK_NODATA;
     }
     return true;
+}
+
+/* Publishes one command; sends KICK when the host's consumer was idle. */
+static bool send_wire(struct guest *g, unsigned op, const void *args)
+{
+    return put_wire(g, op, args) && publish(g);
 }
 
 /* Waits for a reply of this kind and key (others are skipped). */
@@ -259,14 +277,17 @@ static bool round_trip(struct guest *g)
            wait_reply(g, WGV_REPLY_CALLBACK, future, 5000);
 }
 
-/* A context with its shared memory in a scattered resource (blob: guest
- * blob under CONTEXT_INIT), SETUP done with a fence, rings attached. */
-static bool guest_open(struct guest *g, uint32_t ctx, uint32_t res, bool blob)
+/* A context with its shared memory of these sizes in a scattered resource
+ * (blob: guest blob under CONTEXT_INIT), SETUP done with a fence, rings
+ * attached. */
+static bool guest_open_sized(struct guest *g, uint32_t ctx, uint32_t res, bool blob,
+                             const struct wgv_shm_sizes *sizes)
 {
     memset(g, 0, sizeof(*g));
     g->ctx = ctx;
     g->res = res;
-    g->total = wgv_shm_total_size(&small);
+    g->sizes = *sizes;
+    g->total = wgv_shm_total_size(sizes);
     static struct wgv_gpu_mem_entry e[256];
     unsigned n = scatter(g->total, e);
     if (ctx_create(ctx, blob ? WGV_VIRTIO_CAPSET_ID : 0) != WGV_GPU_RESP_OK_NODATA)
@@ -288,7 +309,7 @@ static bool guest_open(struct guest *g, uint32_t ctx, uint32_t res, bool blob)
         return false;
     g->view = map_view(e, n, g->total);
     memset(g->view, 0, 4096);
-    struct wgv_vrec_setup s = setup_rec(res, small.cmd_ring, small.reply_ring, small.bulk);
+    struct wgv_vrec_setup s = setup_rec(res, sizes->cmd_ring, sizes->reply_ring, sizes->bulk);
     struct wgv_gpu_hdr r;
     uint32_t flags = WGV_GPU_FLAG_FENCE | (blob ? WGV_GPU_FLAG_INFO_RING_IDX : 0);
     if (submit(ctx, &s, sizeof(s), flags, blob ? 1 : 0, &r) != WGV_GPU_RESP_OK_NODATA)
@@ -298,12 +319,17 @@ static bool guest_open(struct guest *g, uint32_t ctx, uint32_t res, bool blob)
     if (blob && (!(r.flags & WGV_GPU_FLAG_INFO_RING_IDX) || r.ring_idx != 1))
         return false;
     struct wgv_shm_control *c = (void *)g->view;
-    if (__atomic_load_n(&c->magic, __ATOMIC_ACQUIRE) != WGV_SHM_MAGIC || c->bulk_size != small.bulk)
+    if (__atomic_load_n(&c->magic, __ATOMIC_ACQUIRE) != WGV_SHM_MAGIC || c->bulk_size != sizes->bulk)
         return false;
-    wgv_ring_attach(&g->cmd, &c->cmd_ring, g->view + 4096, (uint32_t)small.cmd_ring);
-    wgv_ring_attach(&g->reply, &c->reply_ring, g->view + 4096 + small.cmd_ring,
-                    (uint32_t)small.reply_ring);
+    wgv_ring_attach(&g->cmd, &c->cmd_ring, g->view + 4096, (uint32_t)sizes->cmd_ring);
+    wgv_ring_attach(&g->reply, &c->reply_ring, g->view + 4096 + sizes->cmd_ring,
+                    (uint32_t)sizes->reply_ring);
     return wait_reply(g, WGV_REPLY_INSTANCE_STATE, 0, 5000);
+}
+
+static bool guest_open(struct guest *g, uint32_t ctx, uint32_t res, bool blob)
+{
+    return guest_open_sized(g, ctx, res, blob, &small);
 }
 
 static void guest_close(struct guest *g)
@@ -805,6 +831,281 @@ static void test_records_and_resources_of_others_are_violations(void)
     CHECK(bystander_ok());
 }
 
+/* ------------------------------------------------------------ guest pages */
+
+static const struct wgv_shm_sizes tiny_reply = {64 << 10, 4096, 64 << 10};
+
+/* Reads and drops every reply waiting in the reply ring; how many. */
+static unsigned drop_replies(struct guest *g)
+{
+    unsigned n = 0;
+    while (wgv_ring_read(&g->reply, g->buf, sizeof(g->buf)) > 0)
+        n++;
+    return n;
+}
+
+/* Adapter, device 1 and queue 1 of the guest's instance. */
+static bool guest_device(struct guest *g)
+{
+    uint64_t f = g->next_future;
+    g->next_future += 4;
+    uint32_t adapter = ++g->next_adapter;
+    struct wgv_ga_wgpuInstanceRequestAdapter ra = {OBJ(WGPUInstance, 1), NULL, f + 1,
+                                                   OBJ(WGPUAdapter, adapter)};
+    struct wgv_ga_wgpuAdapterRequestDevice rd = {OBJ(WGPUAdapter, adapter), NULL, f + 2,
+                                                 OBJ(WGPUDevice, 1), OBJ(WGPUQueue, 1), f + 3,
+                                                 f + 4};
+    return send_wire(g, WGV_OP_wgpuInstanceRequestAdapter, &ra) &&
+           wait_reply(g, WGV_REPLY_CALLBACK, f + 1, 5000) &&
+           send_wire(g, WGV_OP_wgpuAdapterRequestDevice, &rd) &&
+           wait_reply(g, WGV_REPLY_CALLBACK, f + 2, 5000);
+}
+
+static bool put_create_buffer(struct guest *g, uint32_t id, uint64_t size, WGPUBufferUsage usage)
+{
+    WGPUBufferDescriptor d = WGPU_BUFFER_DESCRIPTOR_INIT;
+    d.size = size;
+    d.usage = usage;
+    struct wgv_ga_wgpuDeviceCreateBuffer a = {OBJ(WGPUDevice, 1), &d, OBJ(WGPUBuffer, id)};
+    return put_wire(g, WGV_OP_wgpuDeviceCreateBuffer, &a);
+}
+
+/* writeBuffer(queue 1, buffer 1, 0, <resource res, offset 0, size bytes>):
+ * bytes named in an attached resource (byte block mode 2). */
+static bool put_write_from_resource(struct guest *g, uint32_t res, uint64_t size)
+{
+    struct wgv_writer w;
+    wgv_writer_init(&w);
+    struct wgv_cmd_header h = {0, WGV_OP_wgpuQueueWriteBuffer, 0};
+    wgv_writer_put(&w, &h, sizeof(h));
+    wgv_put_u64(&w, H(1, 1));
+    wgv_put_u64(&w, H(1, 1));
+    wgv_put_u64(&w, 0);
+    wgv_put_u32(&w, 2);
+    wgv_put_u64(&w, size);
+    wgv_put_u32(&w, res);
+    wgv_put_u64(&w, 0);
+    h.size = (uint32_t)w.len;
+    memcpy(w.data, &h, sizeof(h));
+    bool ok = put_bytes(g, w.data, w.len);
+    wgv_writer_free(&w);
+    return ok;
+}
+
+/* Reads buffer 1's first `size` bytes back (mapAsync into the bulk area). */
+static const uint8_t *read_buffer_1(struct guest *g, uint64_t size)
+{
+    uint64_t future = ++g->next_future;
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, size, future, 0,
+                                          0};
+    if (!send_wire(g, WGV_OP_wgpuBufferMapAsync, &m) ||
+        !wait_reply(g, WGV_REPLY_CALLBACK, future, 5000))
+        return NULL;
+    return g->view + 4096 + g->sizes.cmd_ring + g->sizes.reply_ring;
+}
+
+static const char good_bytes[64] = "what the guest meant to upload, written before the detach.....";
+static const char secret_bytes[64] = "a secret of another guest process, in the page afterwards.....";
+
+/* A context whose pump is held up in the middle of a batch with a
+ * writeBuffer from resource `res` (one page at *page, holding good_bytes)
+ * still queued behind the hold-up: mapAsyncs of an error buffer are
+ * answered at once, and their answers fill the 4 KiB reply ring the guest
+ * does not read. The pump waits for the guest to read (up to a second). */
+static bool open_held_up(struct guest *g, uint32_t ctx, uint32_t shm_res, uint32_t res,
+                         uint64_t *page)
+{
+    if (!guest_open_sized(g, ctx, shm_res, false, &tiny_reply) || !guest_device(g))
+        return false;
+    /* Buffer 1 takes the upload; buffer 2 is over the memory quota: an
+     * error object, so commands naming it are skipped and answered. */
+    if (!put_create_buffer(g, 1, 64, WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead) ||
+        !put_create_buffer(g, 2, 1ull << 40, WGPUBufferUsage_MapRead) || !publish(g) ||
+        !round_trip(g))
+        return false;
+    *page = fe_alloc(&fe, 1, 4096);
+    memcpy(fe_ptr(&fe, *page), good_bytes, sizeof(good_bytes));
+    struct wgv_gpu_mem_entry e = {*page, 4096, 0};
+    if (res_create_3d(res, 4096) != WGV_GPU_RESP_OK_NODATA ||
+        attach_backing(res, &e, 1, 1) != WGV_GPU_RESP_OK_NODATA ||
+        ctx_res(WGV_GPU_CMD_CTX_ATTACH_RESOURCE, ctx, res) != WGV_GPU_RESP_OK_NODATA)
+        return false;
+    usleep(20 * 1000);
+    drop_replies(g);
+    struct wgv_shm_control *c = (void *)g->view;
+    uint64_t head = atomic_load(&c->reply_ring.head);
+    for (int i = 0; i < 80; i++) {
+        struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 64,
+                                              ++g->next_future, 0, 0};
+        if (!put_wire(g, WGV_OP_wgpuBufferMapAsync, &m))
+            return false;
+    }
+    if (!put_write_from_resource(g, res, sizeof(good_bytes)) || !publish(g))
+        return false;
+    /* Held up: the reply ring filled, and the writeBuffer is still queued. */
+    uint64_t filled = 0;
+    for (int i = 0; i < 400 && filled + 512 < tiny_reply.reply_ring; i++) {
+        usleep(5000);
+        filled = atomic_load(&c->reply_ring.head) - head;
+    }
+    if (filled + 512 < tiny_reply.reply_ring) {
+        fprintf(stderr, "  the pump was not held up (%llu reply bytes)\n",
+                (unsigned long long)filled);
+        return false;
+    }
+    return true;
+}
+
+/* Reads replies (letting the held-up pump go on) until request `head` on
+ * the control queue is answered; its response type, 0 after 5 s. */
+static uint32_t answer_while_reading(struct guest *g, int head)
+{
+    for (int i = 0; i < 5000; i++) {
+        drop_replies(g);
+        if (fe_done(&fe, 0, head)) {
+            struct wgv_gpu_hdr r;
+            return fe_wait(&fe, 0, head, &r, sizeof(r), 10) >= (int)sizeof(r) ? r.type : 0;
+        }
+        usleep(1000);
+    }
+    return 0;
+}
+
+/* Whether request `head` is answered within ms milliseconds (not consumed). */
+static bool answered_within(int head, int ms)
+{
+    for (int i = 0; i < ms; i++) {
+        if (fe_done(&fe, 0, head))
+            return true;
+        usleep(1000);
+    }
+    return fe_done(&fe, 0, head);
+}
+
+static int start_res_cmd(uint32_t type, uint32_t ctx, uint32_t res)
+{
+    struct wgv_gpu_resource_id c = {.hdr = hdr(type, ctx), .resource_id = res};
+    return fe_start(&fe, 0, &c, sizeof(c), sizeof(struct wgv_gpu_hdr));
+}
+
+/* The guest kernel frees a resource's pages once DETACH and UNREF (or
+ * DETACH_BACKING) are answered, and another process may write its secret
+ * there at once: a command queued before the detach must have read the
+ * pages by then, and nothing may read them afterwards. */
+static void test_detached_pages_are_not_read_after_the_answer(void)
+{
+    for (int variant = 0; variant < 2; variant++) {
+        struct guest *g = malloc(sizeof(*g));
+        uint64_t page = 0;
+        uint32_t ctx = 60 + variant, res = 610 + variant;
+        CHECK(open_held_up(g, ctx, 600 + variant, res, &page));
+        int last;
+        if (variant == 0) {
+            CHECK(start_res_cmd(WGV_GPU_CMD_CTX_DETACH_RESOURCE, ctx, res) >= 0);
+            last = start_res_cmd(WGV_GPU_CMD_RESOURCE_UNREF, 0, res);
+        } else {
+            last = start_res_cmd(WGV_GPU_CMD_RESOURCE_DETACH_BACKING, 0, res);
+        }
+        CHECK(last >= 0);
+        /* An answer now, while the queued writeBuffer has not run, lets
+         * the page be reused under it. */
+        bool early = answered_within(last, 150);
+        if (early)
+            memcpy(fe_ptr(&fe, page), secret_bytes, sizeof(secret_bytes));
+        /* Waiting for the pump does not hold up the other contexts. */
+        CHECK(bystander_ok());
+        CHECK(answer_while_reading(g, last) == WGV_GPU_RESP_OK_NODATA);
+        memcpy(fe_ptr(&fe, page), secret_bytes, sizeof(secret_bytes));
+        const uint8_t *got = read_buffer_1(g, sizeof(good_bytes));
+        CHECK_MSG(got && !memcmp(got, good_bytes, sizeof(good_bytes)),
+                  "variant %d: answered %s, the buffer holds \"%.63s\"", variant,
+                  early ? "at once" : "later", got ? (const char *)got : "(nothing)");
+        CHECK(round_trip(g));
+        guest_close(g);
+        struct wgv_gpu_resource_id u = {hdr(WGV_GPU_CMD_RESOURCE_UNREF, 0), 600 + variant, 0};
+        CHECK(fe_cmd(&fe, &u, sizeof(u), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+        if (variant == 1) {
+            u.resource_id = res;
+            CHECK(fe_cmd(&fe, &u, sizeof(u), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+        }
+        free(g);
+    }
+    CHECK(bystander_ok());
+}
+
+/* A destroyed context's pump may still be running commands that read its
+ * resources: their UNREF is answered only once that pump has ended. */
+static void test_unref_after_context_destroy_waits_for_its_pump(void)
+{
+    struct guest *g = malloc(sizeof(*g));
+    uint64_t page = 0;
+    CHECK(open_held_up(g, 62, 602, 612, &page));
+    CHECK(ctx_destroy(62) == WGV_GPU_RESP_OK_NODATA);
+    int head = start_res_cmd(WGV_GPU_CMD_RESOURCE_UNREF, 0, 612);
+    CHECK(head >= 0);
+    struct wgv_gpu_hdr r = {0};
+    CHECK(fe_wait(&fe, 0, head, &r, sizeof(r), 5000) == (int)sizeof(r));
+    CHECK(r.type == WGV_GPU_RESP_OK_NODATA);
+    CHECK_MSG(log_has("context 62: destroyed with") || log_has("context 62 ended"),
+              "UNREF answered while the destroyed context's pump was still running");
+    struct wgv_gpu_resource_id u = {hdr(WGV_GPU_CMD_RESOURCE_UNREF, 0), 602, 0};
+    CHECK(fe_cmd(&fe, &u, sizeof(u), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    munmap(g->view, g->total);
+    free(g);
+    CHECK(bystander_ok());
+}
+
+/* QEMU stops the queues for a reset as for a pause, and a rebooting guest
+ * reuses its memory at once: once the control queue's stop is answered,
+ * no pump touches guest memory, until the queue is started again where it
+ * stopped (a resumed VM), when the pumps go on. */
+static void test_stopped_control_queue_holds_the_pumps(void)
+{
+    struct guest *g = malloc(sizeof(*g));
+    CHECK(guest_open_sized(g, 63, 603, false, &tiny_reply));
+    uint64_t first = g->next_future + 1;
+    for (int i = 0; i < 60; i++) {
+        struct wgv_ga_wgpuInstanceRequestAdapter ra = {
+            OBJ(WGPUInstance, 1), NULL, ++g->next_future, OBJ(WGPUAdapter, ++g->next_adapter)};
+        CHECK(put_wire(g, WGV_OP_wgpuInstanceRequestAdapter, &ra));
+    }
+    CHECK(publish(g));
+    usleep(50 * 1000); /* the replies fill the ring: the pump waits */
+    CHECK(fe_stop_queue(&fe, 0));
+    /* What the reboot does to the ring: the pages are taken over (here:
+     * read empty, room for the daemon), and the daemon must not write into
+     * them any more. */
+    unsigned seen = 0;
+    while (wgv_ring_read(&g->reply, g->buf, sizeof(g->buf)) > 0) {
+        const struct wgv_reply_header *rh = (const void *)g->buf;
+        seen += rh->kind == WGV_REPLY_CALLBACK && rh->key >= first;
+    }
+    struct wgv_shm_control *c = (void *)g->view;
+    uint64_t head = atomic_load(&c->reply_ring.head);
+    usleep(200 * 1000);
+    CHECK_MSG(atomic_load(&c->reply_ring.head) == head,
+              "the daemon wrote %llu reply bytes after the queue's stop was answered",
+              (unsigned long long)(atomic_load(&c->reply_ring.head) - head));
+    /* Resumed where it stopped: everything is still there and goes on. */
+    CHECK(fe_resume_queue(&fe, 0));
+    for (int spins = 0; seen < 60 && spins < 5000; spins++) {
+        ssize_t n = wgv_ring_read(&g->reply, g->buf, sizeof(g->buf));
+        if (n > 0) {
+            const struct wgv_reply_header *rh = (const void *)g->buf;
+            seen += rh->kind == WGV_REPLY_CALLBACK && rh->key >= first;
+        } else {
+            usleep(1000);
+        }
+    }
+    CHECK_MSG(seen == 60, "%u of 60 callbacks", seen);
+    CHECK(round_trip(g));
+    guest_close(g);
+    struct wgv_gpu_resource_id u = {hdr(WGV_GPU_CMD_RESOURCE_UNREF, 0), 603, 0};
+    CHECK(fe_cmd(&fe, &u, sizeof(u), NULL, 0) == WGV_GPU_RESP_OK_NODATA);
+    free(g);
+    CHECK(bystander_ok());
+}
+
 /* ------------------------------------------------------------ the display */
 
 /* One display message within ms milliseconds: request, payload (up to
@@ -1101,6 +1402,9 @@ int main(int argc, char **argv)
     RUN(test_bad_scatter_lists_are_refused);
     RUN(test_bad_setups_end_their_context_only);
     RUN(test_records_and_resources_of_others_are_violations);
+    RUN(test_detached_pages_are_not_read_after_the_answer);
+    RUN(test_unref_after_context_destroy_waits_for_its_pump);
+    RUN(test_stopped_control_queue_holds_the_pumps);
     RUN(test_slow_display_reader_keeps_memory_bounded);
     RUN(test_transfer_2d_through_a_quarter_million_entries);
     RUN(test_guest_reboot_resets_the_device);
