@@ -4,7 +4,14 @@
  * fresh context; the seeds are streams wgv-server recorded from the parity
  * programs (scripts/fuzz). Whatever the input does, the context must end
  * cleanly: decoded or refused with a reason, never a crash, an
- * out-of-bounds read or a leak. */
+ * out-of-bounds read or a leak.
+ *
+ * Every context also has resources attached, as vhost-user-webgpu attaches
+ * guest memory, so that byte blocks by reference in resource mode (mode 2)
+ * reach real scatter lists: resource 1 is one piece of 64 KiB, resource 2
+ * pieces of 0, 17, 0, 4096, 1, 0 and 8192 bytes, resource 3 one empty
+ * piece. Each piece is its own allocation of exactly its size, so that
+ * AddressSanitizer sees a read past any of them. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +27,26 @@
 /* libFuzzer calls in with no context of ours: the host is made once. */
 static struct wgv_host *host;
 static uint8_t bulk[1 << 16];
+
+enum { RESOURCE_PIECES = 9 };
+static const size_t piece_len[RESOURCE_PIECES] = {1 << 16, 0, 17, 0, 4096, 1, 0, 8192, 0};
+static struct wgv_iovec pieces[RESOURCE_PIECES];
+static const struct {
+    unsigned first, count;
+} resource_layout[] = {{0, 1}, {1, 7}, {8, 1}};
+
+/* The pieces, made once and filled with a pattern; an empty piece gets a
+ * one-byte allocation (attached memory has an address even when empty). */
+static void make_pieces(void)
+{
+    for (unsigned i = 0; i < RESOURCE_PIECES; i++) {
+        pieces[i].len = piece_len[i];
+        pieces[i].base = malloc(piece_len[i] ? piece_len[i] : 1);
+        if (!pieces[i].base)
+            abort();
+        memset(pieces[i].base, 0x5a ^ (int)i, piece_len[i]);
+    }
+}
 
 static bool drop_reply(void *user, const void *bytes, size_t len)
 {
@@ -42,11 +69,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz-decoder: %s\n", err);
             abort();
         }
+        make_pieces();
     }
     struct wgv_context_io io = {.reply = drop_reply, .bulk = bulk, .bulk_size = sizeof(bulk)};
     struct wgv_context *ctx = wgv_context_create(host, 1, &io);
     if (!ctx)
         return 0;
+    for (unsigned r = 0; r < sizeof(resource_layout) / sizeof(resource_layout[0]); r++)
+        if (wgv_context_attach_resource(ctx, r + 1, &pieces[resource_layout[r].first],
+                                        resource_layout[r].count) != 0)
+            abort();
     /* Command by command, letting the backend deliver between them as the
      * server does, so that adapters and devices arrive before their use. */
     size_t pos = 0;

@@ -112,7 +112,7 @@ struct wgv_vu *wgv_vu_create(const struct wgv_vu_config *cfg, char *err, size_t 
     if (cfg->fd >= 0) {
         vu->conn_fd = cfg->fd;
         fcntl(vu->conn_fd, F_SETFD, FD_CLOEXEC);
-    } else {
+    } else if (cfg->socket_path) {
         vu->listen_fd = wgv_handshake_listen(cfg->socket_path, 1, err, errlen);
         if (vu->listen_fd < 0) {
             wgv_vu_destroy(vu);

@@ -426,6 +426,39 @@ static void serve_cursor(struct wgv_vu *vu, struct wgv_vq *q, struct wgv_vq_chai
     wgv_vq_chain_free(c);
 }
 
+bool wgv_vu_serve_bytes(struct wgv_vu *vu, unsigned qi, const void *req, size_t len, void *resp,
+                        size_t cap)
+{
+    bool ctrl = qi != WGV_VU_CURSORQ;
+    struct wgv_vq *q = &vu->vq[ctrl ? WGV_VU_CTRLQ : WGV_VU_CURSORQ];
+    if (ctrl && vu->nfences >= q->num) {
+        wgv_vu_fences_flush(vu);
+        if (vu->nfences >= q->num)
+            return false;
+    }
+    if (len > WGV_VU_REQUEST_MAX)
+        len = WGV_VU_REQUEST_MAX;
+    struct wgv_vq_chain c = {0};
+    c.in = malloc(len ? len : 1);
+    c.out = malloc(sizeof(*c.out));
+    if (!c.in || !c.out) {
+        wgv_vq_chain_free(&c);
+        return false;
+    }
+    memcpy(c.in, req, len);
+    c.in_len = len;
+    if (resp && cap) {
+        c.out[0] = (struct wgv_iovec){resp, cap};
+        c.out_count = 1;
+        c.out_len = cap;
+    }
+    if (ctrl)
+        serve_ctrl(vu, q, &c);
+    else
+        serve_cursor(vu, q, &c);
+    return true;
+}
+
 bool wgv_vu_process_ctrl(struct wgv_vu *vu)
 {
     return process_queue(vu, &vu->vq[WGV_VU_CTRLQ], "control", WGV_VU_REQUEST_MAX, serve_ctrl);

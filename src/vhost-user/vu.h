@@ -34,7 +34,8 @@
 
 struct wgv_vu_config {
     const char *socket_path;  /* listen here, or */
-    int fd;                   /* use this connected socket (-1: none) */
+    int fd;                   /* use this connected socket (-1: none); neither:
+                                 no front-end, the device is driven in-process */
     const char *backend_path; /* NULL: the default host WebGPU implementation */
     uint32_t force_backend;   /* see wgv_host_config */
     struct wgv_policy policy; /* per-context quotas */
@@ -137,7 +138,7 @@ struct wgv_vu {
 
 /* daemon.c ----------------------------------------------------------------*/
 
-/* Loads the backend, opens the socket; NULL with a reason. */
+/* Loads the backend, opens the socket (if any); NULL with a reason. */
 struct wgv_vu *wgv_vu_create(const struct wgv_vu_config *cfg, char *err, size_t errlen);
 /* Serves front-ends until wgv_vu_stop (or, with once/--fd, the first leaves). */
 int wgv_vu_run(struct wgv_vu *vu);
@@ -165,6 +166,12 @@ int wgv_vu_frontend_message(struct wgv_vu *vu);
 bool wgv_vu_process_ctrl(struct wgv_vu *vu);
 /* Serves (and returns) what is waiting on the cursor queue, likewise. */
 bool wgv_vu_process_cursor(struct wgv_vu *vu);
+/* Serves one request given as bytes, as if taken from queue qi (control or
+ * cursor), its response going to resp (cap bytes, in guest RAM: a late one
+ * is written when it goes). False if held back: a queue's worth of answers
+ * (the queue's size) is owed. For driving the device without a front-end. */
+bool wgv_vu_serve_bytes(struct wgv_vu *vu, unsigned qi, const void *req, size_t len, void *resp,
+                        size_t cap);
 /* Writes a response into a request's writable part; its used length (0 if
  * even a header does not fit). */
 uint32_t wgv_vu_respond(const struct wgv_vq_chain *c, const void *resp, size_t len);
