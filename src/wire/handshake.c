@@ -376,8 +376,11 @@ int wgv_handshake_listen(const char *path, int backlog, char *err, size_t errlen
      * once it listens: whoever sees the path can connect at once (a file
      * that exists between bind and listen refuses connections). */
     char tmp[sizeof(addr.sun_path)];
-    if (snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-        snprintf(tmp, sizeof(tmp), "%s", path); /* no room: bind in place */
+    size_t plen = strlen(path);
+    int n = snprintf(tmp + plen, sizeof(tmp) - plen, ".%ld", (long)getpid());
+    memcpy(tmp, path, plen);
+    if (n < 0 || (size_t)n >= sizeof(tmp) - plen)
+        tmp[plen] = 0; /* no room: bind in place */
     memcpy(addr.sun_path, tmp, strlen(tmp) + 1);
     struct stat st;
     if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
