@@ -5,6 +5,7 @@
 #include "server-internal.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,19 @@
  * short), and a long GPU job costs about one poll a millisecond. */
 #define WGV_POLL_MIN_NS (2 * 1000)
 #define WGV_POLL_MAX_NS (1000 * 1000)
+
+/* Memory in thread mode. What a departed guest made the backend allocate
+ * is free once its context is destroyed, but glibc keeps freed memory in
+ * each thread's arena (and in the holes of every heap) instead of giving
+ * it back: a server that served many guests at once would stay hundreds
+ * of MiB larger for good. So, once guests have left, the free memory goes
+ * back to the system (malloc_trim), at most once a second (one trim takes
+ * milliseconds and holds each arena's lock meanwhile); and the threads
+ * share a few arenas, not glibc's default of eight per core, so that the
+ * allocations that outlive a guest (the backend's caches) pin the pages
+ * of few heaps, not of many (tests/wire/server-memory.c measures both). */
+#define WGV_TRIM_INTERVAL_NS 1000000000ll
+#define WGV_THREAD_MODE_ARENAS 4
 
 struct wgv_connection {
     struct wgv_server *server;
@@ -104,6 +118,10 @@ struct wgv_server *wgv_server_create(const struct wgv_server_config *config, cha
     }
     s->config = *config;
     s->listen_fd = -1;
+    /* Before the backend starts its threads (see WGV_THREAD_MODE_ARENAS);
+     * a worker's process serves one guest and ends with it. */
+    if (!config->isolate)
+        mallopt(M_ARENA_MAX, WGV_THREAD_MODE_ARENAS);
     pthread_mutex_init(&s->lock, NULL);
     struct wgv_host_config hc = {
         .backend_path = config->backend_path,
@@ -318,8 +336,11 @@ static void *connection_thread(void *arg)
     return NULL;
 }
 
-static void reap(struct wgv_server *s, bool all)
+/* Joins the connection threads that ended (all: every one); returns how
+ * many. */
+static unsigned reap(struct wgv_server *s, bool all)
 {
+    unsigned n = 0;
     pthread_mutex_lock(&s->lock);
     for (struct wgv_connection **l = &s->connections; *l;) {
         struct wgv_connection *c = *l;
@@ -328,22 +349,41 @@ static void reap(struct wgv_server *s, bool all)
             pthread_mutex_unlock(&s->lock);
             pthread_join(c->thread, NULL);
             free(c);
+            n++;
             pthread_mutex_lock(&s->lock);
         } else {
             l = &c->next;
         }
     }
     pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* Gives free memory back to the system once guests have left (see
+ * WGV_TRIM_INTERVAL_NS); `reaped` guests just left. */
+static void trim_after(unsigned reaped, bool *owed, int64_t *last)
+{
+    *owed |= reaped > 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (*owed && now - *last >= WGV_TRIM_INTERVAL_NS) {
+        malloc_trim(0);
+        *owed = false;
+        *last = now;
+    }
 }
 
 int wgv_server_run(struct wgv_server *s)
 {
     if (s->config.isolate)
         return wgv_isolate_run(s);
+    bool trim_owed = false;
+    int64_t last_trim = 0;
     while (!atomic_load(&s->stop)) {
         struct pollfd p = {s->listen_fd, POLLIN, 0};
         int r = poll(&p, 1, 100);
-        reap(s, false);
+        trim_after(reap(s, false), &trim_owed, &last_trim);
         if (r <= 0)
             continue;
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -377,7 +417,7 @@ int wgv_server_run(struct wgv_server *s)
         pthread_mutex_unlock(&s->lock);
         if (!any)
             break;
-        reap(s, false);
+        trim_after(reap(s, false), &trim_owed, &last_trim);
         usleep(20000);
     }
     reap(s, true);
