@@ -519,6 +519,43 @@ static void test_oversized_and_odd_sizes_refused(void)
     CHECK(count_fds() == fds_before);
 }
 
+/* A host whose policy refuses every guest (wgv-server does for a peer it
+ * will not serve): a well-formed HELLO gets REFUSE with the reason, which
+ * the real client reports; no shared memory is made. */
+static void test_policy_refuses_with_its_reason(void)
+{
+    int fds_before = count_fds();
+    int sv[2];
+    pair(sv);
+    struct host_arg h = {.sock = sv[0], .version = VERSION, .policy = quick};
+    h.policy.refuse = "only uid 7 is served here: try --isolate";
+    pthread_t th;
+    pthread_create(&th, NULL, host_main, &h);
+    struct wgv_conn g;
+    char err[512] = "";
+    int rc = wgv_handshake_client(sv[1], VERSION, NULL, 2000, &g, err, sizeof(err));
+    pthread_join(th, NULL);
+    CHECK(rc == -WGV_HS_REFUSED && h.rc == -WGV_HS_REFUSED);
+    CHECK_MSG(strstr(err, "refused (refused): only uid 7 is served here: try --isolate"), "%s",
+              err);
+    CHECK_MSG(strstr(h.err, "only uid 7 is served here"), "%s", h.err);
+    CHECK(h.conn.shm.fd == -1 && h.conn.sock == -1);
+    close(sv[0]);
+    close(sv[1]);
+    /* A malformed HELLO is still reported as what it is. */
+    pair(sv);
+    uint8_t m[48];
+    make_hello(m, 0x12345678u, VERSION, 0, 0, 0);
+    struct wgv_hs_policy p = quick;
+    p.refuse = "not you";
+    char reason[300];
+    CHECK(accept_after(sv, m, 48, NULL, 0, &p, err, sizeof(err)) == -WGV_HS_BAD_MESSAGE);
+    CHECK(read_refuse(sv[1], reason, sizeof(reason)) == WGV_HS_BAD_MESSAGE);
+    close(sv[0]);
+    close(sv[1]);
+    CHECK(count_fds() == fds_before);
+}
+
 /* A fake host queues `welcome` with `nfds` fds; the real client reads it. */
 static int client_against(const uint8_t *welcome, size_t len, const int *fds, int nfds,
                           char *err, size_t errlen)
@@ -680,6 +717,7 @@ int main(void)
     RUN(test_truncated_and_malformed_hello);
     RUN(test_hello_with_fds_refused);
     RUN(test_oversized_and_odd_sizes_refused);
+    RUN(test_policy_refuses_with_its_reason);
     RUN(test_welcome_fd_count_and_fields);
     RUN(test_peer_closes_mid_handshake);
     RUN(test_peer_sends_after_handshake);

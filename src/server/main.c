@@ -3,12 +3,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "server.h"
 
 /* Whether guests get a worker process each unless --isolate/--no-isolate
  * says (docs/isolation.md, "Cost"). */
 #define WGV_ISOLATE_DEFAULT false
+
+/* --watchdog's default: a worker is killed, which ends its GPU work; in
+ * thread mode the context ends but the work goes on in its thread, so
+ * only a guest that has surely hung is ended (CPU renderers under load
+ * take tens of seconds for honest work). */
+#define WGV_WATCHDOG_ISOLATED_S 10
+#define WGV_WATCHDOG_THREAD_S 60
 
 static struct wgv_server *running;
 
@@ -23,7 +31,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: wgv-server [--socket PATH] [--backend LIB] [--null] [--once] [--record DIR] [--verbose]\n"
-            "                  [--isolate [--no-seccomp] [--user NAME] [--watchdog SECONDS]] [--no-isolate]\n"
+            "                  [--isolate [--no-seccomp] [--user NAME]] [--no-isolate] [--watchdog SECONDS]\n"
             "  --socket PATH  listen here (default: $WGV_SERVER, else $XDG_RUNTIME_DIR/wgv.sock)\n"
             "  --backend LIB  host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
             "  --null         give every guest Dawn's Null backend (validates, draws nothing);\n"
@@ -36,16 +44,20 @@ static void usage(FILE *f)
             "  --bulk-kib K   each guest's shared bulk area, a multiple of 4 (default 524288);\n"
             "                 larger transfers go through it in chunks\n"
             "  --verbose      log connections and contexts\n"
-            "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s\n"
-            "  --no-isolate   serve each guest in a thread of this process%s\n"
+            "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s;\n"
+            "                 needed to serve other users than this server's own\n"
+            "  --no-isolate   serve each guest in a thread of this process%s: for trusted guests\n"
+            "                 only, and only this user's and root's (others are refused)\n"
             "  --seccomp      confine workers to the system calls rendering needs (default)\n"
             "  --no-seccomp   do not\n"
             "  --seccomp-log  let calls outside the allowlist run and log them to the kernel log\n"
             "                 (finding what a new driver needs; not for production)\n"
             "  --user NAME    as root, workers run as NAME (default: nobody)\n"
-            "  --watchdog S   kill a worker that owes its guest a callback for S seconds\n"
-            "                 (default 10; 0: never)\n",
-            WGV_ISOLATE_DEFAULT ? " (default)" : "", WGV_ISOLATE_DEFAULT ? "" : " (default)");
+            "  --watchdog S   end a guest that owes a callback for S seconds: its worker is\n"
+            "                 killed (default %d), or in thread mode its context is lost while\n"
+            "                 the GPU work keeps its thread (default %d); 0: never\n",
+            WGV_ISOLATE_DEFAULT ? " (default)" : "", WGV_ISOLATE_DEFAULT ? "" : " (default)",
+            WGV_WATCHDOG_ISOLATED_S, WGV_WATCHDOG_THREAD_S);
 }
 
 int main(int argc, char **argv)
@@ -53,8 +65,8 @@ int main(int argc, char **argv)
     struct wgv_server_config cfg = {
         .isolate = WGV_ISOLATE_DEFAULT,
         .seccomp = true,
-        .watchdog_s = 10,
     };
+    bool watchdog_set = false;
     const char *needs_isolate = NULL; /* an option that only workers take */
     char default_path[256];
     const char *env = getenv("WGV_SERVER");
@@ -118,7 +130,7 @@ int main(int argc, char **argv)
                 return 2;
             }
             cfg.watchdog_s = (unsigned)v;
-            needs_isolate = "--watchdog";
+            watchdog_set = true;
         }
         else if (!strcmp(argv[i], "--help")) {
             usage(stdout);
@@ -132,6 +144,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "wgv-server: %s applies to isolated workers: add --isolate\n", needs_isolate);
         return 2;
     }
+    if (!watchdog_set)
+        cfg.watchdog_s = cfg.isolate ? WGV_WATCHDOG_ISOLATED_S : WGV_WATCHDOG_THREAD_S;
     char err[512];
     struct wgv_server *s = wgv_server_create(&cfg, err, sizeof(err));
     if (!s) {
@@ -147,9 +161,13 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     if (cfg.verbose)
         fprintf(stderr, "wgv-server: listening on %s%s\n", cfg.socket_path,
-                cfg.isolate ? " (a worker process per guest)" : "");
+                cfg.isolate ? " (a worker process per guest)"
+                            : " (a thread per guest: this user's and root's guests only)");
     int rc = wgv_server_run(s);
     running = NULL;
-    wgv_server_destroy(s);
+    if (!wgv_server_destroy(s)) {
+        fflush(NULL);
+        _exit(rc);
+    }
     return rc;
 }

@@ -11,9 +11,11 @@
 
 #include "server.h"
 
-/* A worker's health, in one page shared with the parent (created before the
- * fork). The worker writes, the parent only reads; a worker that lies about
- * itself can only fool its own watchdog. */
+/* A guest's serving loop as the watchdog sees it. Isolated: in one page
+ * shared by a worker and the parent (created before the fork); the worker
+ * writes, the parent only reads, and a worker that lies about itself can
+ * only fool its own watchdog. Thread mode: in the connection's record,
+ * written by its thread and read by the accept loop. */
 struct wgv_worker_status {
     /* Odd while the worker is inside a backend call (running commands,
      * polling for callbacks, creating or destroying the context); bumped on
@@ -59,15 +61,26 @@ void wgv_server_warn(struct wgv_server *s, const char *fmt, ...) __attribute__((
 
 /* What the serving loop reports to, and asks of, its process. */
 struct wgv_serve_hooks {
-    /* Isolated workers: the page the watchdog reads; NULL in thread mode. */
+    /* Where the loop reports for the watchdog; NULL: nowhere. */
     struct wgv_worker_status *status;
+    /* Thread mode: the loop itself ends a context that has owed its guest
+     * a callback for this many seconds (the guest is told its context is
+     * lost); 0: not the loop's job (isolated workers are killed by the
+     * parent instead). */
+    unsigned watchdog_s;
+    /* If set, the guest is not served: its HELLO is answered with REFUSE
+     * and this reason (logged always). */
+    const char *refuse;
     /* Called once the context exists, before the first command runs
      * (privileges, seccomp); false ends the connection with `why`. */
     bool (*confine)(struct wgv_server *s, uint32_t id, char *why, size_t whylen);
 };
 
 /* Serves one guest on an accepted socket until it leaves, its context is
- * lost or the server stops: handshake, context, rings. Closes the socket. */
+ * lost or the server stops: handshake, context, rings. Shuts the socket
+ * down (SHUT_RDWR: the guest sees the hang-up even where another copy of
+ * the descriptor stays open) once the guest has been told all there is,
+ * before destroying the context, and closes it. */
 void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct wgv_serve_hooks *hooks);
 
 /* isolate.c: resolves the identity workers take (called by wgv_server_create

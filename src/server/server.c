@@ -5,6 +5,7 @@
 #include "server-internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -41,14 +42,39 @@
 #define WGV_TRIM_INTERVAL_NS 1000000000ll
 #define WGV_THREAD_MODE_ARENAS 4
 
+/* Thread mode serves only its own user and root (docs/isolation.md,
+ * "Thread mode"): a thread stuck in the backend cannot be stopped, and a
+ * compromised decoder or driver would run with the server's rights. */
+#define WGV_REFUSING_MAX 16   /* refusals in progress; past it, a hang-up */
+#define WGV_THREAD_STOP_MS 5000 /* how long threads get to end on stop */
+
 struct wgv_connection {
     struct wgv_server *server;
+    /* The accept loop's own descriptor of the guest's socket, closed only
+     * once the thread is joined, so that the watchdog can shut the socket
+     * down at any time; the thread serves (and closes) a duplicate. */
     int sock;
+    int thread_sock;
     uint32_t id;
+    uid_t uid;
+    char refuse[WGV_HS_REASON_MAX]; /* not empty: the thread only refuses the guest */
     pthread_t thread;
     atomic_bool done;
+    struct wgv_worker_status status; /* the serving loop's reports */
+    /* The watchdog's memory: the last call count seen and since when; set
+     * once it found the thread stuck in one backend call. */
+    uint64_t seen_calls;
+    int64_t calls_since_ns;
+    bool stuck;
     struct wgv_connection *next;
 };
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static void vlog(const char *fmt, va_list ap)
 {
@@ -203,14 +229,22 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
     char err[256];
     uint8_t capset[64];
     size_t capset_len = wgv_host_capset(s->host, capset, sizeof(capset));
-    struct wgv_hs_policy policy = {.defaults.bulk = s->config.bulk_size};
+    struct wgv_hs_policy policy = {
+        .defaults.bulk = s->config.bulk_size,
+        .refuse = hooks ? hooks->refuse : NULL,
+    };
     if (wgv_handshake_accept(sock, WGV_PROTOCOL_VERSION, &policy, capset, capset_len, &ss.conn,
                              err, sizeof(err)) < 0) {
-        wgv_server_log(s, "connection %u refused: %s", id, err);
+        if (policy.refuse)
+            wgv_server_warn(s, "connection %u refused: %s", id, err);
+        else
+            wgv_server_log(s, "connection %u refused: %s", id, err);
+        shutdown(sock, SHUT_RDWR);
         close(sock);
         return;
     }
     if (wgv_shm_cmd_ring(&ss.conn.shm, &ss.cmd) < 0 || wgv_shm_reply_ring(&ss.conn.shm, &ss.reply) < 0) {
+        shutdown(ss.conn.sock, SHUT_RDWR);
         wgv_conn_close(&ss.conn);
         return;
     }
@@ -224,6 +258,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
     ss.ctx = wgv_context_create(s->host, id, &io);
     status_leave(st, NULL, 0);
     if (!ss.ctx) {
+        shutdown(ss.conn.sock, SHUT_RDWR);
         wgv_conn_close(&ss.conn);
         return;
     }
@@ -247,6 +282,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         wgv_server_log(s, "context %u: guest connected", id);
     unsigned polls = 0;
     int64_t poll_ns = WGV_POLL_MIN_NS;
+    uint64_t watchdog_ns = hooks ? (uint64_t)hooks->watchdog_s * 1000000000u : 0;
     bool draining = false;
     while (alive && !atomic_load(&s->stop)) {
         /* Run what is there, in batches, publishing replies between. */
@@ -278,6 +314,19 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         int pending = wgv_context_poll(ss.ctx);
         bool replied = ss.reply.prod != before;
         status_leave(st, ss.ctx, pending);
+        if (alive && pending > 0 && watchdog_ns &&
+            wgv_context_oldest_pending_ns(ss.ctx) > watchdog_ns) {
+            /* Thread mode: the GPU work cannot be stopped, but the guest
+             * need not wait for it for ever. */
+            char why[128];
+            snprintf(why, sizeof(why), "watchdog: a callback the GPU owes has not come for %u s",
+                     hooks->watchdog_s);
+            wgv_server_warn(s, "context %u: %s (%d callbacks pending); ending the context (in "
+                               "thread mode the GPU work itself cannot be stopped)", id, why,
+                            pending);
+            wgv_context_kill(ss.ctx, why);
+            alive = false;
+        }
         wgv_ring_publish(&ss.reply);
         if (wgv_ring_broken(&ss.reply)) {
             /* Publishing checks the guest's read position: it lied. */
@@ -318,6 +367,9 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
                        wgv_context_live_objects(ss.ctx));
     wgv_ring_publish(&ss.reply);
     wgv_ring_mark_dead(&ss.reply);
+    /* The guest has been told all there is: it sees the hang-up now, not
+     * once the GPU has finished what it queued. */
+    shutdown(ss.conn.sock, SHUT_RDWR);
     /* Destroying waits for the GPU: a hung shader shows here too. */
     status_enter(st);
     wgv_context_destroy(ss.ctx);
@@ -331,31 +383,50 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
 static void *connection_thread(void *arg)
 {
     struct wgv_connection *c = arg;
-    wgv_server_serve(c->server, c->sock, c->id, NULL);
+    struct wgv_serve_hooks hooks = {
+        .status = &c->status,
+        .watchdog_s = c->server->config.watchdog_s,
+        .refuse = c->refuse[0] ? c->refuse : NULL,
+    };
+    wgv_server_serve(c->server, c->thread_sock, c->id, &hooks);
     atomic_store(&c->done, true);
     return NULL;
 }
 
-/* Joins the connection threads that ended (all: every one); returns how
- * many. */
-static unsigned reap(struct wgv_server *s, bool all)
+/* Joins the connection threads that ended; with `all`, waits for every
+ * one until timeout_ms has passed and leaves those still running (stuck
+ * in the backend) in the list. Returns how many were joined. */
+static unsigned reap(struct wgv_server *s, bool all, int timeout_ms)
 {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
     unsigned n = 0;
-    pthread_mutex_lock(&s->lock);
+    /* Only this thread adds to or removes from the list; the lock is for
+     * the watchdog's view of it. */
     for (struct wgv_connection **l = &s->connections; *l;) {
         struct wgv_connection *c = *l;
-        if (all || atomic_load(&c->done)) {
-            *l = c->next;
-            pthread_mutex_unlock(&s->lock);
-            pthread_join(c->thread, NULL);
-            free(c);
-            n++;
-            pthread_mutex_lock(&s->lock);
-        } else {
+        bool joined = false;
+        if (atomic_load(&c->done))
+            joined = pthread_join(c->thread, NULL) == 0;
+        else if (all)
+            joined = pthread_timedjoin_np(c->thread, NULL, &deadline) == 0;
+        if (!joined) {
             l = &c->next;
+            continue;
         }
+        pthread_mutex_lock(&s->lock);
+        *l = c->next;
+        pthread_mutex_unlock(&s->lock);
+        close(c->sock);
+        free(c);
+        n++;
     }
-    pthread_mutex_unlock(&s->lock);
     return n;
 }
 
@@ -364,14 +435,114 @@ static unsigned reap(struct wgv_server *s, bool all)
 static void trim_after(unsigned reaped, bool *owed, int64_t *last)
 {
     *owed |= reaped > 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    int64_t now = now_ns();
     if (*owed && now - *last >= WGV_TRIM_INTERVAL_NS) {
         malloc_trim(0);
         *owed = false;
         *last = now;
     }
+}
+
+/* The thread-mode watchdog, every 100 ms in the accept loop. A thread
+ * whose guest owes a callback for too long ends that context itself
+ * (wgv_server_serve); a thread stuck inside one backend call cannot, and
+ * cannot be stopped either: its guest's socket is shut down, so that the
+ * guest stops waiting, and the log says what is left behind. */
+static void thread_watchdog(struct wgv_server *s)
+{
+    if (!s->config.watchdog_s)
+        return;
+    int64_t now = now_ns(), limit = (int64_t)s->config.watchdog_s * 1000000000;
+    pthread_mutex_lock(&s->lock);
+    for (struct wgv_connection *c = s->connections; c; c = c->next) {
+        uint64_t calls = atomic_load_explicit(&c->status.calls, memory_order_acquire);
+        if (calls != c->seen_calls) {
+            c->seen_calls = calls;
+            c->calls_since_ns = now;
+        }
+        if (c->stuck || atomic_load(&c->done) || !(calls & 1) || now - c->calls_since_ns <= limit)
+            continue;
+        c->stuck = true;
+        wgv_server_warn(s, "context %u: watchdog: a backend call has not returned for %u s; "
+                           "the guest is disconnected, but in thread mode the call keeps its "
+                           "thread (and whatever it runs: a CPU core on a CPU renderer) until it "
+                           "returns; serve guests with --isolate to have such work ended",
+                        c->id, s->config.watchdog_s);
+        shutdown(c->sock, SHUT_RDWR);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Who the guest on an accepted socket is (SO_PEERCRED: its uid when it
+ * connected); false if the kernel does not say. */
+static bool peer_uid(int fd, uid_t *uid)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred))
+        return false;
+    *uid = cred.uid;
+    return true;
+}
+
+/* Starts the thread that serves (or refuses) a guest just accepted. */
+static void start_connection(struct wgv_server *s, int fd)
+{
+    struct wgv_connection *c = calloc(1, sizeof(*c));
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->server = s;
+    c->sock = fd;
+    c->id = ++s->next_id;
+    c->calls_since_ns = now_ns();
+    atomic_init(&c->done, false);
+    bool known = peer_uid(fd, &c->uid);
+    if (!known || (c->uid != geteuid() && c->uid != 0))
+        snprintf(c->refuse, sizeof(c->refuse),
+                 "thread mode serves only the server's own user (uid %u) and root, and this "
+                 "guest runs as %s %u: start wgv-server with --isolate to serve other users "
+                 "(docs/isolation.md)", (unsigned)geteuid(), known ? "uid" : "an unknown uid, not",
+                 known ? (unsigned)c->uid : (unsigned)geteuid());
+    if (c->refuse[0]) {
+        /* A refusal reads the guest's HELLO (up to the handshake's
+         * timeout) in a thread of its own; a flood of them gets a hang-up. */
+        unsigned refusing = 0;
+        for (struct wgv_connection *o = s->connections; o; o = o->next)
+            refusing += o->refuse[0] && !atomic_load(&o->done);
+        if (refusing >= WGV_REFUSING_MAX) {
+            wgv_server_warn(s, "connection %u refused: %s (hung up: %u refusals in progress)",
+                            c->id, c->refuse, refusing);
+            close(fd);
+            free(c);
+            return;
+        }
+    }
+    c->thread_sock = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (c->thread_sock < 0 || pthread_create(&c->thread, NULL, connection_thread, c) != 0) {
+        wgv_server_warn(s, "connection %u: cannot start its thread", c->id);
+        if (c->thread_sock >= 0)
+            close(c->thread_sock);
+        close(fd);
+        free(c);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    c->next = s->connections;
+    s->connections = c;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Whether every connection left is stuck in the backend (or none is left). */
+static bool only_stuck_left(struct wgv_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    bool only = true;
+    for (struct wgv_connection *c = s->connections; c && only; c = c->next)
+        only = c->stuck;
+    pthread_mutex_unlock(&s->lock);
+    return only;
 }
 
 int wgv_server_run(struct wgv_server *s)
@@ -383,44 +554,30 @@ int wgv_server_run(struct wgv_server *s)
     while (!atomic_load(&s->stop)) {
         struct pollfd p = {s->listen_fd, POLLIN, 0};
         int r = poll(&p, 1, 100);
-        trim_after(reap(s, false), &trim_owed, &last_trim);
+        trim_after(reap(s, false, 0), &trim_owed, &last_trim);
+        thread_watchdog(s);
         if (r <= 0)
             continue;
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd < 0)
             continue;
-        struct wgv_connection *c = calloc(1, sizeof(*c));
-        if (!c) {
-            close(fd);
-            continue;
-        }
-        c->server = s;
-        c->sock = fd;
-        c->id = ++s->next_id;
-        atomic_init(&c->done, false);
-        if (pthread_create(&c->thread, NULL, connection_thread, c) != 0) {
-            close(fd);
-            free(c);
-            continue;
-        }
-        pthread_mutex_lock(&s->lock);
-        c->next = s->connections;
-        s->connections = c;
-        pthread_mutex_unlock(&s->lock);
+        start_connection(s, fd);
         if (s->config.max_connections && s->next_id >= s->config.max_connections)
             break;
     }
-    /* Serve the ones still connected until they leave or we are stopped. */
-    while (!atomic_load(&s->stop)) {
-        pthread_mutex_lock(&s->lock);
-        bool any = s->connections != NULL;
-        pthread_mutex_unlock(&s->lock);
-        if (!any)
-            break;
-        trim_after(reap(s, false), &trim_owed, &last_trim);
+    /* Serve the ones still connected until they leave or we are stopped
+     * (a thread stuck in the backend is not waited for). */
+    while (!atomic_load(&s->stop) && !only_stuck_left(s)) {
+        trim_after(reap(s, false, 0), &trim_owed, &last_trim);
+        thread_watchdog(s);
         usleep(20000);
     }
-    reap(s, true);
+    reap(s, true, WGV_THREAD_STOP_MS);
+    for (struct wgv_connection *c = s->connections; c; c = c->next)
+        wgv_server_warn(s, "context %u: its thread is still %s %d ms after the stop; the server "
+                           "ends without it", c->id,
+                        atomic_load(&c->status.calls) & 1 ? "inside a backend call" : "running",
+                        WGV_THREAD_STOP_MS);
     return 0;
 }
 
@@ -429,17 +586,22 @@ void wgv_server_stop(struct wgv_server *s)
     atomic_store(&s->stop, true);
 }
 
-void wgv_server_destroy(struct wgv_server *s)
+bool wgv_server_destroy(struct wgv_server *s)
 {
     if (!s)
-        return;
-    reap(s, true);
+        return true;
+    reap(s, true, 0);
     wgv_isolate_stop_all(s);
     if (s->listen_fd >= 0) {
         close(s->listen_fd);
         unlink(s->config.socket_path);
+        s->listen_fd = -1;
     }
+    /* A thread stuck in the backend still uses it, and the server. */
+    if (s->connections)
+        return false;
     wgv_host_destroy(s->host);
     pthread_mutex_destroy(&s->lock);
     free(s);
+    return true;
 }

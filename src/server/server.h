@@ -22,13 +22,17 @@ struct wgv_server_config {
                                  written to DIR/context-N.wgv (fuzzing seeds) */
     bool verbose;
     /* Isolated mode (docs/isolation.md): each guest is served by a worker
-     * process forked after accept; a crash or a hang costs that guest only. */
+     * process forked after accept; a crash or a hang costs that guest only.
+     * Without it (thread mode), guests of other users than the server's own
+     * and root are refused. */
     bool isolate;
     bool seccomp;             /* isolate: confine workers with a system-call allowlist */
     bool seccomp_log;         /* isolate: log, do not kill, calls outside it (porting aid) */
     const char *user;         /* isolate, as root: workers run as this user; NULL: "nobody" */
-    unsigned watchdog_s;      /* isolate: kill a worker that owes its guest a
-                                 callback for this many seconds; 0: never */
+    unsigned watchdog_s;      /* end a guest that owes a callback for this many
+                                 seconds (isolated: its worker is killed; thread
+                                 mode: its context is lost, but the GPU work
+                                 keeps its thread); 0: never */
 };
 
 struct wgv_server;
@@ -41,7 +45,11 @@ struct wgv_server *wgv_server_create(const struct wgv_server_config *config, cha
 int wgv_server_run(struct wgv_server *server);
 /* Asks wgv_server_run to return; safe from a signal handler or another thread. */
 void wgv_server_stop(struct wgv_server *server);
-/* Closes the listener (removing its socket file) and frees the server. */
-void wgv_server_destroy(struct wgv_server *server);
+/* Closes the listener (removing its socket file) and frees the server.
+ * Returns false when a connection thread is still stuck inside a backend
+ * call (thread mode): the backend and the server are then left in place
+ * for it, and the caller should end the process with _exit, not exit (the
+ * backend's static destructors would run under the stuck thread). */
+bool wgv_server_destroy(struct wgv_server *server);
 
 #endif

@@ -318,6 +318,9 @@ int wgv_handshake_accept(int sock, uint32_t version, const struct wgv_hs_policy 
     if (reserved != 0)
         return refuse(sock, version, WGV_HS_BAD_MESSAGE, deadline, &bag, err, errlen,
                       "HELLO reserved field is 0x%08x (must be 0)", reserved);
+    if (policy.refuse)
+        return refuse(sock, version, WGV_HS_REFUSED, deadline, &bag, err, errlen, "%s",
+                      policy.refuse);
     struct wgv_shm_sizes req = {get64(msg + 24), get64(msg + 32), get64(msg + 40)};
     struct wgv_shm_sizes sizes = {
         req.cmd_ring ? req.cmd_ring : policy.defaults.cmd_ring,

@@ -53,6 +53,8 @@ struct wgv_hs_policy {
     struct wgv_shm_sizes defaults; /* used where the guest asks 0 [WGV_SHM_DEFAULT_*] */
     struct wgv_shm_sizes max;      /* larger requests are refused [WGV_HS_DEFAULT_MAX_*] */
     int timeout_ms;                /* for the whole handshake [WGV_HS_DEFAULT_TIMEOUT_MS] */
+    const char *refuse;            /* if set: a well-formed HELLO is answered with REFUSE
+                                      (WGV_HS_REFUSED) and this reason [NULL] */
 };
 
 /* What a successful handshake leaves (either side). */
@@ -79,7 +81,8 @@ int wgv_handshake_client(int sock, uint32_t version, const struct wgv_shm_sizes 
 
 /* Host: reads HELLO from an accepted socket, checks it against `version` and
  * `policy` (NULL: defaults), creates the shared memory and answers WELCOME
- * with the memfd and the capset (up to WGV_HS_CAPSET_MAX bytes), or REFUSE.
+ * with the memfd and the capset (up to WGV_HS_CAPSET_MAX bytes), or REFUSE
+ * (always, with policy->refuse as the reason, when that is set).
  * Returns 0 and fills out (out->sock = sock), or a negative wgv_hs_status with
  * a reason in err; the caller owns and closes the socket either way. */
 int wgv_handshake_accept(int sock, uint32_t version, const struct wgv_hs_policy *policy,
