@@ -440,6 +440,7 @@ class Gen:
         o.append('/* The callback a command\'s future is answered with (WGV_CB_NONE if none). */')
         o.append('extern const unsigned short wgv_command_callback[WGV_OP_COUNT];')
         o += self.callback_delivers_h()
+        o += self.command_keeps_h()
         o.append('/* Names, for messages. */')
         o.append('extern const char *const wgv_command_name[WGV_OP_COUNT];')
         o.append('extern const char *const wgv_object_type_name[WGV_OBJ_COUNT];')
@@ -464,6 +465,7 @@ class Gen:
             o.append(f'    {self.cb_index[ci["callback"]] if ci else 0},')
         o.append('};')
         o += self.callback_delivers_c()
+        o += self.command_keeps_c()
         o.append('const char *const wgv_command_name[WGV_OP_COUNT] = {"none",')
         for c in self.commands:
             o.append(f'    "{c}",')
@@ -793,6 +795,34 @@ class Gen:
                 raise SystemExit(f"wiregen: {cb} delivers a {t} but has no status with a Success "
                                  "entry to tell whether it did")
             o.append(f'    WGV_OBJ_{short(t)},' if t else '    WGV_OBJ_NONE,')
+        o.append('};')
+        return o
+
+    def command_keeps(self, c):
+        """What the implementation keeps of a command's arguments after the
+        call: a label (the object's SetLabel), or the command itself, which
+        an encoder records (every method of an object named *Encoder)."""
+        f = self.std.functions.get(c)
+        if not f or not f.get('object'):
+            return 'NONE'
+        if f.get('method') == 'SetLabel':
+            return 'LABEL'
+        if f['object'].endswith('Encoder'):
+            return 'RECORD'
+        return 'NONE'
+
+    def command_keeps_h(self):
+        return ['/* What the implementation keeps of a command\'s arguments, by opcode: a',
+                ' * command an encoder records (kept until its command buffer or bundle goes),',
+                ' * an object\'s label (kept by the object until the next), or nothing beyond',
+                ' * what a command creates. */',
+                'enum wgv_keeps { WGV_KEEPS_NONE = 0, WGV_KEEPS_RECORD = 1, WGV_KEEPS_LABEL = 2 };',
+                'extern const unsigned char wgv_command_keeps[WGV_OP_COUNT];']
+
+    def command_keeps_c(self):
+        o = ['const unsigned char wgv_command_keeps[WGV_OP_COUNT] = {WGV_KEEPS_NONE,']
+        for c in self.commands:
+            o.append(f'    WGV_KEEPS_{self.command_keeps(c)}, /* {c} */')
         o.append('};')
         return o
 

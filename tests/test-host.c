@@ -550,6 +550,255 @@ static void test_quotas_give_webgpu_errors_not_violations(void)
     host = saved;
 }
 
+/* A marker of `len` bytes on an encoder (1: a command encoder, 2: a
+ * compute pass encoder) of id `id`. */
+static int marker(struct conn *c, unsigned kind, uint32_t id, const char *text, size_t len)
+{
+    WGPUStringView s = {text, len};
+    if (kind == 2) {
+        struct wgv_ga_wgpuComputePassEncoderInsertDebugMarker m = {
+            OBJ(WGPUComputePassEncoder, id), s};
+        return send(c, WGV_OP_wgpuComputePassEncoderInsertDebugMarker, &m);
+    }
+    struct wgv_ga_wgpuCommandEncoderInsertDebugMarker m = {OBJ(WGPUCommandEncoder, id), s};
+    return send(c, WGV_OP_wgpuCommandEncoderInsertDebugMarker, &m);
+}
+
+/* Whether a buffer of `size` bytes still fits in the memory quota: buffer
+ * 1 of a new generation, released again. */
+static bool buffer_fits(struct conn *c, uint64_t size)
+{
+    static uint32_t gen;
+    gen++;
+    WGPUBufferDescriptor d = WGPU_BUFFER_DESCRIPTOR_INIT;
+    d.size = size;
+    d.usage = WGPUBufferUsage_CopyDst;
+    struct wgv_ga_wgpuDeviceCreateBuffer a = {OBJ(WGPUDevice, 1), &d, OBJG(WGPUBuffer, 1, gen)};
+    c->len = 0;
+    CHECK(send(c, WGV_OP_wgpuDeviceCreateBuffer, &a) == 0);
+    bool fits = !saw_uncaptured(c, WGPUErrorType_OutOfMemory);
+    release(c, WGV_OBJ_Buffer, H(1, gen));
+    return fits;
+}
+
+/* What the backend keeps of recorded commands (debug markers here, 1 MB
+ * each) is charged to the memory quota while the encoder, its passes or
+ * its command buffer hold it: past the quota the guest gets an
+ * out-of-memory error and its command buffer is invalid; the charge goes
+ * back when the encoder is released unfinished or its command buffer is
+ * submitted. Labels are charged to their object, a new label replacing the
+ * last. */
+static void test_encoder_contents_are_charged(void)
+{
+    char err[256];
+    /* The device is charged 32 MiB and the adapter 1 MiB: 15 MiB are left. */
+    struct wgv_host_config cfg = {.force_backend = 1, .policy = {.max_memory = 48 << 20}};
+    struct wgv_host *saved = host;
+    host = wgv_host_create(&cfg, err, sizeof(err));
+    CHECK_MSG(host != NULL, "%s", err);
+    if (!host) {
+        host = saved;
+        return;
+    }
+    enum { MB = 1000000 };
+    char *text = malloc(MB);
+    memset(text, 'm', MB);
+    struct conn c;
+    CHECK(open_conn(&c, 21));
+    CHECK(buffer_fits(&c, 14 << 20));
+    /* An unfinished encoder with 10 MB of markers, half of them in a pass
+     * the guest has already ended and released. */
+    struct wgv_ga_wgpuDeviceCreateCommandEncoder ce = {OBJ(WGPUDevice, 1), NULL,
+                                                       OBJ(WGPUCommandEncoder, 1)};
+    CHECK(send(&c, WGV_OP_wgpuDeviceCreateCommandEncoder, &ce) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK(marker(&c, 1, 1, text, MB) == 0);
+    struct wgv_ga_wgpuCommandEncoderBeginComputePass bp = {OBJ(WGPUCommandEncoder, 1), NULL,
+                                                           OBJ(WGPUComputePassEncoder, 1)};
+    CHECK(send(&c, WGV_OP_wgpuCommandEncoderBeginComputePass, &bp) == 0);
+    for (int i = 0; i < 5; i++)
+        CHECK(marker(&c, 2, 1, text, MB) == 0);
+    struct wgv_ga_wgpuComputePassEncoderEnd pe = {OBJ(WGPUComputePassEncoder, 1)};
+    CHECK(send(&c, WGV_OP_wgpuComputePassEncoderEnd, &pe) == 0);
+    release(&c, WGV_OBJ_ComputePassEncoder, H(1, 1));
+    CHECK_MSG(!buffer_fits(&c, 6 << 20), "10 MB of markers are not charged");
+    CHECK(buffer_fits(&c, 4 << 20));
+    /* Finished: the command buffer holds them, until it is submitted. */
+    struct wgv_ga_wgpuCommandEncoderFinish fin = {OBJ(WGPUCommandEncoder, 1), NULL,
+                                                  OBJ(WGPUCommandBuffer, 1)};
+    CHECK(send(&c, WGV_OP_wgpuCommandEncoderFinish, &fin) == 0);
+    release(&c, WGV_OBJ_CommandEncoder, H(1, 1));
+    CHECK_MSG(!buffer_fits(&c, 6 << 20), "the command buffer's markers are not charged");
+    WGPUCommandBuffer cb = OBJ(WGPUCommandBuffer, 1);
+    struct wgv_ga_wgpuQueueSubmit sub = {OBJ(WGPUQueue, 1), 1, &cb};
+    c.len = 0;
+    CHECK(send(&c, WGV_OP_wgpuQueueSubmit, &sub) == 0);
+    CHECK(!saw_uncaptured(&c, WGPUErrorType_Validation));
+    CHECK_MSG(buffer_fits(&c, 14 << 20), "the charge stays after the submit");
+    release(&c, WGV_OBJ_CommandBuffer, H(1, 1));
+    /* Past the quota: an out-of-memory error, and the command buffer is
+     * invalid (its submit is a validation error); releasing the unfinished
+     * encoder returns the charge. */
+    ce.result = OBJG(WGPUCommandEncoder, 1, 2);
+    CHECK(send(&c, WGV_OP_wgpuDeviceCreateCommandEncoder, &ce) == 0);
+    c.len = 0;
+    for (int i = 0; i < 20; i++) {
+        struct wgv_ga_wgpuCommandEncoderInsertDebugMarker m = {OBJG(WGPUCommandEncoder, 1, 2),
+                                                               {text, MB}};
+        CHECK(send(&c, WGV_OP_wgpuCommandEncoderInsertDebugMarker, &m) == 0);
+    }
+    CHECK_MSG(saw_uncaptured(&c, WGPUErrorType_OutOfMemory), "20 MB of markers fit in 15 MiB");
+    fin = (struct wgv_ga_wgpuCommandEncoderFinish){OBJG(WGPUCommandEncoder, 1, 2), NULL,
+                                                   OBJG(WGPUCommandBuffer, 1, 2)};
+    CHECK(send(&c, WGV_OP_wgpuCommandEncoderFinish, &fin) == 0);
+    cb = OBJG(WGPUCommandBuffer, 1, 2);
+    c.len = 0;
+    CHECK(send(&c, WGV_OP_wgpuQueueSubmit, &sub) == 0);
+    CHECK(saw_uncaptured(&c, WGPUErrorType_Validation));
+    release(&c, WGV_OBJ_CommandBuffer, H(1, 2));
+    CHECK(!buffer_fits(&c, 6 << 20));
+    release(&c, WGV_OBJ_CommandEncoder, H(1, 2));
+    CHECK_MSG(buffer_fits(&c, 14 << 20), "the unfinished encoder's charge stays");
+    /* Labels: 1 MB on one buffer twenty times is 1 MB kept; on twenty
+     * buffers it is 20 MB. */
+    CHECK(create_buffer(&c, 2, 16, WGPUBufferUsage_CopyDst) == 0);
+    for (int i = 0; i < 20; i++) {
+        struct wgv_ga_wgpuBufferSetLabel l = {OBJ(WGPUBuffer, 2), {text, MB}};
+        CHECK(send(&c, WGV_OP_wgpuBufferSetLabel, &l) == 0);
+    }
+    /* Of the 15 MiB, 1 MB is charged to the label, not 2 and not 0. */
+    CHECK(buffer_fits(&c, 14 << 20));
+    CHECK(!buffer_fits(&c, 29 << 19));
+    c.len = 0;
+    for (uint32_t id = 3; id < 23; id++) {
+        CHECK(create_buffer(&c, id, 16, WGPUBufferUsage_CopyDst) == 0);
+        struct wgv_ga_wgpuBufferSetLabel l = {OBJ(WGPUBuffer, id), {text, MB}};
+        CHECK(send(&c, WGV_OP_wgpuBufferSetLabel, &l) == 0);
+    }
+    CHECK_MSG(saw_uncaptured(&c, WGPUErrorType_OutOfMemory), "20 labels of 1 MB fit in 15 MiB");
+    for (uint32_t id = 2; id < 23; id++)
+        release(&c, WGV_OBJ_Buffer, H(id, 1));
+    /* A label given at creation is the new object's. */
+    c.len = 0;
+    for (uint32_t id = 2; id < 22; id++) {
+        WGPUBufferDescriptor d = WGPU_BUFFER_DESCRIPTOR_INIT;
+        d.size = 16;
+        d.usage = WGPUBufferUsage_CopyDst;
+        d.label = (WGPUStringView){text, MB};
+        struct wgv_ga_wgpuDeviceCreateBuffer a = {OBJ(WGPUDevice, 1), &d, OBJG(WGPUBuffer, id, 2)};
+        CHECK(send(&c, WGV_OP_wgpuDeviceCreateBuffer, &a) == 0);
+    }
+    CHECK_MSG(saw_uncaptured(&c, WGPUErrorType_OutOfMemory), "20 labels of 1 MB fit in 15 MiB");
+    for (uint32_t id = 2; id < 22; id++)
+        release(&c, WGV_OBJ_Buffer, H(id, 2));
+    CHECK(buffer_fits(&c, 14 << 20));
+    CHECK_MSG(wgv_context_lost_reason(c.ctx) == NULL, "%s", wgv_context_lost_reason(c.ctx));
+    CHECK(wgv_context_live_objects(c.ctx) == 3);
+    close_conn(&c);
+    free(text);
+    wgv_host_destroy(host);
+    host = saved;
+}
+
+/* A render bundle holds what its encoder recorded: past the quota the
+ * bundle is invalid; a valid one's bytes stay charged while a pass that
+ * ran it holds it, after the guest released the bundle, until the submit. */
+static void test_bundle_contents_are_charged(void)
+{
+    char err[256];
+    struct wgv_host_config cfg = {.force_backend = 1, .policy = {.max_memory = 48 << 20}};
+    struct wgv_host *saved = host;
+    host = wgv_host_create(&cfg, err, sizeof(err));
+    CHECK_MSG(host != NULL, "%s", err);
+    if (!host) {
+        host = saved;
+        return;
+    }
+    enum { MB = 1000000 };
+    char *text = malloc(MB);
+    memset(text, 'm', MB);
+    struct conn c;
+    CHECK(open_conn(&c, 22));
+    WGPUTextureFormat format = WGPUTextureFormat_RGBA8Unorm;
+    WGPURenderBundleEncoderDescriptor bd = WGPU_RENDER_BUNDLE_ENCODER_DESCRIPTOR_INIT;
+    bd.colorFormatCount = 1;
+    bd.colorFormats = &format;
+    for (uint32_t gen = 1; gen <= 2; gen++) {
+        struct wgv_ga_wgpuDeviceCreateRenderBundleEncoder e = {
+            OBJ(WGPUDevice, 1), &bd, OBJG(WGPURenderBundleEncoder, 1, gen)};
+        CHECK(send(&c, WGV_OP_wgpuDeviceCreateRenderBundleEncoder, &e) == 0);
+        c.len = 0;
+        for (int i = 0; i < (gen == 1 ? 20 : 5); i++) {
+            struct wgv_ga_wgpuRenderBundleEncoderInsertDebugMarker m = {
+                OBJG(WGPURenderBundleEncoder, 1, gen), {text, MB}};
+            CHECK(send(&c, WGV_OP_wgpuRenderBundleEncoderInsertDebugMarker, &m) == 0);
+        }
+        CHECK(saw_uncaptured(&c, WGPUErrorType_OutOfMemory) == (gen == 1));
+        c.len = 0;
+        struct wgv_ga_wgpuRenderBundleEncoderFinish f = {
+            OBJG(WGPURenderBundleEncoder, 1, gen), NULL, OBJG(WGPURenderBundle, 1, gen)};
+        CHECK(send(&c, WGV_OP_wgpuRenderBundleEncoderFinish, &f) == 0);
+        CHECK_MSG(saw_uncaptured(&c, WGPUErrorType_Validation) == (gen == 1),
+                  "a bundle that lost a command past the quota is valid");
+        release(&c, WGV_OBJ_RenderBundleEncoder, H(1, gen));
+        if (gen == 1) {
+            CHECK(!buffer_fits(&c, 6 << 20));
+            release(&c, WGV_OBJ_RenderBundle, H(1, 1));
+            CHECK(buffer_fits(&c, 14 << 20));
+        }
+    }
+    CHECK(!buffer_fits(&c, 11 << 20) && buffer_fits(&c, 9 << 20));
+    WGPUTextureDescriptor td = WGPU_TEXTURE_DESCRIPTOR_INIT;
+    td.size = (WGPUExtent3D){4, 4, 1};
+    td.format = format;
+    td.usage = WGPUTextureUsage_RenderAttachment;
+    struct wgv_ga_wgpuDeviceCreateTexture ct = {OBJ(WGPUDevice, 1), &td, OBJ(WGPUTexture, 1)};
+    struct wgv_ga_wgpuTextureCreateView cv = {OBJ(WGPUTexture, 1), NULL, OBJ(WGPUTextureView, 1)};
+    struct wgv_ga_wgpuDeviceCreateCommandEncoder ce = {OBJ(WGPUDevice, 1), NULL,
+                                                       OBJ(WGPUCommandEncoder, 1)};
+    WGPURenderPassColorAttachment ca = WGPU_RENDER_PASS_COLOR_ATTACHMENT_INIT;
+    ca.view = OBJ(WGPUTextureView, 1);
+    ca.loadOp = WGPULoadOp_Clear;
+    ca.storeOp = WGPUStoreOp_Store;
+    WGPURenderPassDescriptor rp = WGPU_RENDER_PASS_DESCRIPTOR_INIT;
+    rp.colorAttachmentCount = 1;
+    rp.colorAttachments = &ca;
+    struct wgv_ga_wgpuCommandEncoderBeginRenderPass bp = {OBJ(WGPUCommandEncoder, 1), &rp,
+                                                          OBJ(WGPURenderPassEncoder, 1)};
+    WGPURenderBundle bundles[2] = {OBJG(WGPURenderBundle, 1, 2), OBJG(WGPURenderBundle, 1, 2)};
+    struct wgv_ga_wgpuRenderPassEncoderExecuteBundles eb = {OBJ(WGPURenderPassEncoder, 1), 2,
+                                                            bundles};
+    struct wgv_ga_wgpuRenderPassEncoderEnd end = {OBJ(WGPURenderPassEncoder, 1)};
+    struct wgv_ga_wgpuCommandEncoderFinish fin = {OBJ(WGPUCommandEncoder, 1), NULL,
+                                                  OBJ(WGPUCommandBuffer, 1)};
+    c.len = 0;
+    CHECK(send(&c, WGV_OP_wgpuDeviceCreateTexture, &ct) == 0);
+    CHECK(send(&c, WGV_OP_wgpuTextureCreateView, &cv) == 0);
+    CHECK(send(&c, WGV_OP_wgpuDeviceCreateCommandEncoder, &ce) == 0);
+    CHECK(send(&c, WGV_OP_wgpuCommandEncoderBeginRenderPass, &bp) == 0);
+    CHECK(send(&c, WGV_OP_wgpuRenderPassEncoderExecuteBundles, &eb) == 0);
+    CHECK(send(&c, WGV_OP_wgpuRenderPassEncoderEnd, &end) == 0);
+    release(&c, WGV_OBJ_RenderPassEncoder, H(1, 1));
+    release(&c, WGV_OBJ_RenderBundle, H(1, 2));
+    CHECK_MSG(!buffer_fits(&c, 11 << 20), "a bundle a pass ran is not charged once released");
+    CHECK(send(&c, WGV_OP_wgpuCommandEncoderFinish, &fin) == 0);
+    release(&c, WGV_OBJ_CommandEncoder, H(1, 1));
+    WGPUCommandBuffer cb = OBJ(WGPUCommandBuffer, 1);
+    struct wgv_ga_wgpuQueueSubmit sub = {OBJ(WGPUQueue, 1), 1, &cb};
+    CHECK(send(&c, WGV_OP_wgpuQueueSubmit, &sub) == 0);
+    CHECK(!saw_uncaptured(&c, WGPUErrorType_Validation));
+    CHECK(buffer_fits(&c, 14 << 20));
+    release(&c, WGV_OBJ_CommandBuffer, H(1, 1));
+    release(&c, WGV_OBJ_TextureView, H(1, 1));
+    release(&c, WGV_OBJ_Texture, H(1, 1));
+    CHECK_MSG(wgv_context_lost_reason(c.ctx) == NULL, "%s", wgv_context_lost_reason(c.ctx));
+    CHECK(wgv_context_live_objects(c.ctx) == 3);
+    close_conn(&c);
+    free(text);
+    wgv_host_destroy(host);
+    host = saved;
+}
+
 int main(void)
 {
     char err[512];
@@ -572,6 +821,8 @@ int main(void)
     RUN(test_release_twice_and_stale_handles_are_violations);
     RUN(test_lying_command_sizes_are_violations);
     RUN(test_quotas_give_webgpu_errors_not_violations);
+    RUN(test_encoder_contents_are_charged);
+    RUN(test_bundle_contents_are_charged);
     wgv_host_destroy(host);
     return harness_finish("host");
 }

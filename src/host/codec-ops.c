@@ -30,6 +30,16 @@ static bool ops_object_from_wire(void *user, uint16_t type, uint64_t handle, voi
     }
     if (s->state != WGV_SLOT_LIVE)
         return false;
+    if (s->record && s != ctx->cmd_receiver && s->record->seen != ctx->cmd_serial) {
+        /* A bundle or command buffer: what its recording holds may change
+         * hands when the command runs (wgv_host_kept). */
+        struct wgv_named *n = wgv_arena_alloc(&ctx->arena, sizeof(*n), sizeof(void *));
+        if (!n)
+            return false;
+        *n = (struct wgv_named){ctx->cmd_named, s->record, handle, type};
+        ctx->cmd_named = n;
+        s->record->seen = ctx->cmd_serial;
+    }
     *native = s->handle;
     return true;
 }

@@ -107,6 +107,7 @@ void wgv_context_destroy(struct wgv_context *ctx)
                 struct wgv_slot *s = &tab->slots[id];
                 if (s->state == WGV_SLOT_LIVE && s->handle)
                     wgv_host_release_object(ctx, t, s->handle);
+                wgv_host_uncharge(ctx, s);
                 wgv_objects_free(&ctx->objects, t, s);
             }
         }

@@ -35,6 +35,29 @@ struct wgv_fence {
     unsigned remaining; /* work-done callbacks still to come */
 };
 
+/* What an encoder recorded: the backend keeps it until the last object
+ * that holds it goes (the encoder, the passes it began, the command buffer
+ * or bundle made of it, a command buffer only until it is submitted), and
+ * so it stays charged to the memory quota until then. */
+struct wgv_record {
+    uint64_t bytes;    /* charged to the context */
+    uint64_t seen;     /* the last command that named it (wgv_context.cmd_serial) */
+    uint32_t holders;  /* slots that point here */
+    bool finished;     /* made into a command buffer or bundle: nothing more is kept */
+    bool failed;       /* a command was dropped past the quota: the encoder is invalid */
+    uint8_t root_type; /* the type of `root` */
+    void *root;        /* the backend encoder, while the guest holds it */
+};
+
+/* A record a command names beyond its receiver (the bundles a pass runs,
+ * the command buffers a queue submits), in the arena. */
+struct wgv_named {
+    struct wgv_named *next;
+    struct wgv_record *record;
+    uint64_t handle;
+    unsigned type;
+};
+
 /* A backend callback the guest waits for. */
 struct wgv_pending {
     struct wgv_pending *next, *prev;
@@ -92,6 +115,9 @@ struct wgv_context {
     struct wgv_slot *cmd_receiver; /* the first object the command names */
     unsigned cmd_receiver_type;
     uint64_t cmd_receiver_handle;
+    uint64_t cmd_serial;           /* commands decoded so far */
+    struct wgv_named *cmd_named;   /* records the command names */
+    struct wgv_record *cmd_record; /* the record a recorded command went to */
 };
 
 /* What a guest is told when the host withholds Dawn's Null adapter. */
@@ -181,6 +207,21 @@ bool wgv_host_charge(struct wgv_context *ctx, uint64_t bytes, const char *what);
  * them to the quota when there is no live object to carry them. */
 void wgv_host_store_charged(struct wgv_context *ctx, unsigned type, uint64_t handle,
                             void *object, uint64_t bytes);
+
+/* Charges what the backend will keep of a command's arguments (`kept`:
+ * their variable-size bytes, updated to what is charged): to the record of
+ * the encoder it is recorded into, the object it creates or labels. False:
+ * the command must not run (past the quota; a recording is made invalid). */
+bool wgv_host_charge_kept(struct wgv_context *ctx, unsigned opcode, uint64_t *kept);
+
+/* After the command ran: gives the charged bytes to the objects that hold
+ * them (`made`, of type `made_type`: the first object it created, or NULL),
+ * and returns those of the command buffers a submit consumed. */
+void wgv_host_kept(struct wgv_context *ctx, unsigned opcode, uint64_t kept,
+                   struct wgv_slot *made, unsigned made_type);
+
+/* Returns what a slot carries to the quota, before the slot is freed. */
+void wgv_host_uncharge(struct wgv_context *ctx, struct wgv_slot *s);
 
 /* Whether the backend itself refuses a buffer (t NULL) or texture for the
  * device's limits, so that the quota has nothing to add. */

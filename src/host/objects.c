@@ -99,6 +99,8 @@ struct wgv_slot *wgv_objects_claim(struct wgv_objects *o, unsigned type, uint64_
     s->handle = NULL;
     s->device = 0;
     s->bytes = 0;
+    s->label = 0;
+    s->record = NULL;
     t->used++;
     o->live++;
     return s;

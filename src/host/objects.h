@@ -17,10 +17,15 @@ enum wgv_slot_state {
     WGV_SLOT_ERROR,    /* the creation failed on the host: an error object */
 };
 
+struct wgv_record;
+
 struct wgv_slot {
     void *handle;     /* backend object (NULL unless LIVE) */
     uint64_t device;  /* handle of the device it belongs to, for error reports */
     uint64_t bytes;   /* memory charged to the context's quota */
+    uint64_t label;   /* of which the label SetLabel gave it */
+    struct wgv_record *record; /* encoders, passes, command buffers, bundles:
+                                  what the recording holds (context.h) */
     uint32_t gen;     /* generation of the current or last occupant */
     uint8_t state;
 };

@@ -1,8 +1,11 @@
 /* The contexts' quotas: memory charged to objects, what an object costs
- * beyond its explicit size, the device limits the backend enforces itself. */
+ * beyond its explicit size, what the backend keeps of commands' arguments
+ * (labels, descriptors, what encoders record), the device limits the
+ * backend enforces itself. */
 #include "context.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 /* Host memory charged for an object beyond what it is given explicitly:
  * rough upper bounds of what the backend keeps for it. */
@@ -20,11 +23,17 @@ uint64_t wgv_host_object_cost(unsigned type)
     }
 }
 
+/* Whether `bytes` more stay within the context's memory quota. */
+static bool fits(const struct wgv_context *ctx, uint64_t bytes)
+{
+    return bytes <= ctx->policy.max_memory && ctx->memory_used <= ctx->policy.max_memory - bytes;
+}
+
 /* Charges `bytes` to the context's memory, or reports out-of-memory on the
  * command's device and returns false (the result becomes an error object). */
 bool wgv_host_charge(struct wgv_context *ctx, uint64_t bytes, const char *what)
 {
-    if (bytes <= ctx->policy.max_memory && ctx->memory_used <= ctx->policy.max_memory - bytes) {
+    if (fits(ctx, bytes)) {
         ctx->memory_used += bytes;
         return true;
     }
@@ -45,6 +54,155 @@ void wgv_host_store_charged(struct wgv_context *ctx, unsigned type, uint64_t han
         s->bytes = bytes;
     else
         ctx->memory_used -= bytes;
+}
+
+/* Host memory the backend keeps for one recorded command beyond the
+ * variable-size parts of its arguments: a rough upper bound. */
+#define WGV_RECORD_COST 64
+
+/* The object the command names first, looked up again: a claim may have
+ * moved its table. */
+static struct wgv_slot *receiver(struct wgv_context *ctx)
+{
+    if (!ctx->cmd_receiver)
+        return NULL;
+    return wgv_objects_get(&ctx->objects, ctx->cmd_receiver_type, ctx->cmd_receiver_handle);
+}
+
+/* Makes a recording invalid, as the command it lost would natively, so its
+ * Finish yields an invalid command buffer or bundle. The backend has no
+ * call for that: a compute pass begun and released without End ends the
+ * command encoder's recording with an error (begun while a pass is open,
+ * it is one itself); a bundle encoder gets a bind group index past every
+ * device's limit. Once the guest released the encoder, nothing can finish
+ * it. */
+static void record_invalidate(struct wgv_context *ctx, struct wgv_record *r)
+{
+    if (!r->root)
+        return;
+    if (r->root_type == WGV_OBJ_CommandEncoder) {
+        static const char label[] = "webgpu-virtio: a command went past the memory quota";
+        WGPUComputePassDescriptor d = WGPU_COMPUTE_PASS_DESCRIPTOR_INIT;
+        d.label = (WGPUStringView){label, sizeof(label) - 1};
+        void *pass = ctx->procs->commandEncoderBeginComputePass(r->root, &d);
+        if (pass)
+            ctx->procs->computePassEncoderRelease(pass);
+    } else if (r->root_type == WGV_OBJ_RenderBundleEncoder) {
+        ctx->procs->renderBundleEncoderSetBindGroup(r->root, UINT32_MAX, NULL, 0, NULL);
+    }
+}
+
+/* A slot lets go of its record; the last one returns its charge. */
+static void record_drop(struct wgv_context *ctx, struct wgv_slot *s)
+{
+    struct wgv_record *r = s->record;
+    s->record = NULL;
+    if (r->root == s->handle)
+        r->root = NULL;
+    if (--r->holders)
+        return;
+    ctx->memory_used -= r->bytes;
+    free(r);
+}
+
+bool wgv_host_charge_kept(struct wgv_context *ctx, unsigned opcode, uint64_t *kept)
+{
+    const char *what = wgv_command_name[opcode];
+    struct wgv_slot *s = receiver(ctx);
+    ctx->cmd_record = NULL;
+    if (wgv_command_keeps[opcode] == WGV_KEEPS_LABEL)
+        return wgv_host_charge(ctx, *kept, what);
+    if (wgv_command_keeps[opcode] != WGV_KEEPS_RECORD || !s) {
+        /* A creation's descriptor (its label, its arrays) stays with the
+         * new object; other commands keep nothing after they return. */
+        if (!ctx->cmd_claims)
+            *kept = 0;
+        return wgv_host_charge(ctx, *kept, what);
+    }
+    struct wgv_record *r = s->record;
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        if (!r) {
+            wgv_context_fail(ctx, "out of memory for a recording");
+            return false;
+        }
+        r->holders = 1;
+        if (ctx->cmd_receiver_type == WGV_OBJ_CommandEncoder ||
+            ctx->cmd_receiver_type == WGV_OBJ_RenderBundleEncoder) {
+            r->root = s->handle;
+            r->root_type = (uint8_t)ctx->cmd_receiver_type;
+        }
+        s->record = r;
+    }
+    if (r->finished) {
+        *kept = 0; /* the backend refuses it and records nothing */
+        return true;
+    }
+    /* Bundles a pass runs stay alive as long as the pass's recording. */
+    *kept += WGV_RECORD_COST;
+    for (struct wgv_named *n = ctx->cmd_named; n; n = n->next)
+        *kept += n->record->bytes;
+    /* Past the quota the command is dropped and the recording made
+     * invalid; the guest hears of it once, as of a native encoder's first
+     * error. */
+    if (r->failed && !fits(ctx, *kept))
+        return false;
+    if (!wgv_host_charge(ctx, *kept, what)) {
+        record_invalidate(ctx, r);
+        r->failed = true;
+        return false;
+    }
+    r->bytes += *kept;
+    ctx->cmd_record = r;
+    return true;
+}
+
+void wgv_host_kept(struct wgv_context *ctx, unsigned opcode, uint64_t kept,
+                   struct wgv_slot *made, unsigned made_type)
+{
+    struct wgv_slot *s = receiver(ctx);
+    struct wgv_record *r = ctx->cmd_record;
+    switch (wgv_command_keeps[opcode]) {
+    case WGV_KEEPS_RECORD:
+        /* A pass records into its encoder's recording; a command buffer
+         * or bundle made of it takes it over, and it is finished. */
+        if (r && made && made->state == WGV_SLOT_LIVE) {
+            made->record = r;
+            r->holders++;
+            r->finished |= made_type == WGV_OBJ_CommandBuffer || made_type == WGV_OBJ_RenderBundle;
+        }
+        break;
+    case WGV_KEEPS_LABEL:
+        /* The new label replaces the last. */
+        if (s) {
+            ctx->memory_used -= s->label;
+            s->bytes += kept - s->label;
+            s->label = kept;
+        } else {
+            ctx->memory_used -= kept;
+        }
+        break;
+    default:
+        if (made)
+            made->bytes += kept;
+        /* A submit consumes its command buffers, valid or not. */
+        for (struct wgv_named *n = ctx->cmd_named; n && opcode == WGV_OP_wgpuQueueSubmit;
+             n = n->next) {
+            struct wgv_slot *c = wgv_objects_get(&ctx->objects, n->type, n->handle);
+            if (c && c->record == n->record)
+                record_drop(ctx, c);
+        }
+        break;
+    }
+}
+
+void wgv_host_uncharge(struct wgv_context *ctx, struct wgv_slot *s)
+{
+    ctx->memory_used -= s->bytes;
+    s->bytes = 0;
+    s->label = 0;
+    if (s->record)
+        record_drop(ctx, s);
 }
 
 /* Whether the backend itself refuses a buffer or texture for the device's

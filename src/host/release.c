@@ -12,7 +12,7 @@ void wgv_host_exec_wgvRelease(struct wgv_context *ctx, struct wgv_ha_wgvRelease 
     }
     if (a->object_type == WGV_OBJ_Instance)
         return; /* the context's own; it goes with the context */
-    ctx->memory_used -= s->bytes;
+    wgv_host_uncharge(ctx, s);
     if (s->state == WGV_SLOT_LIVE) {
         if (s->handle == ctx->error_device)
             ctx->error_device = NULL;

@@ -141,6 +141,9 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     ctx->cmd_over_quota = false;
     ctx->cmd_claim_why = NULL;
     ctx->cmd_receiver = NULL;
+    ctx->cmd_named = NULL;
+    ctx->cmd_serial++;
+    size_t arena0 = ctx->arena.total;
     if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
         /* A refused claim is the decoder's last step: say why. */
         wgv_context_fail(ctx, "decode: %s: %s%s%s", wgv_command_name[h.opcode], r.error,
@@ -159,6 +162,9 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     uint64_t cost = 0;
     for (unsigned i = 0; i < ctx->cmd_claims; i++)
         cost += wgv_host_object_cost(claim_type(shape, i));
+    /* What the arguments hold beyond fixed-size values, which the backend
+     * may keep: structs, arrays, strings, byte blocks. */
+    uint64_t kept = ctx->arena.total - arena0 + r.payload;
     bool ran = false;
     char msg[192];
     if (ctx->cmd_over_quota) {
@@ -170,8 +176,14 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
                  r.unsupported[0] ? r.unsupported : "an argument is an invalid object");
         wgv_host_report_error(ctx, WGPUErrorType_Validation, msg);
     } else if (wgv_host_charge(ctx, cost, wgv_command_name[h.opcode])) {
-        wgv_host_exec[h.opcode](ctx, args);
-        ran = true;
+        if (wgv_host_charge_kept(ctx, h.opcode, &kept)) {
+            wgv_host_exec[h.opcode](ctx, args);
+            ran = true;
+            wgv_host_kept(ctx, h.opcode, kept, ctx->cmd_claims ? ctx->cmd_claim[0] : NULL,
+                          claim_type(shape, 0));
+        } else {
+            ctx->memory_used -= cost;
+        }
     }
     if (!ran)
         answer_skipped(ctx, h.opcode, args);

@@ -158,6 +158,9 @@ struct wgv_reader {
     /* Set (first one wins) when a value the sender's ABI has cannot be
      * expressed on this side: the caller reports a validation error. */
     char unsupported[128];
+    /* Bytes of the strings and byte blocks decoded: what the arguments
+     * carry beyond their structs and arrays (the arena holds those). */
+    uint64_t payload;
 };
 
 /* A bump allocator for decoded structs; reset after each command. */

@@ -21,6 +21,7 @@ void wgv_reader_init(struct wgv_reader *r, const void *data, size_t len)
     r->error = NULL;
     r->detail[0] = 0;
     r->unsupported[0] = 0;
+    r->payload = 0;
 }
 
 bool wgv_reader_fail(struct wgv_reader *r, const char *fmt, ...)
@@ -174,6 +175,7 @@ static bool decode_string(struct decoder *d, uint8_t *at)
          * the string can stay where it is. */
         s.data = len ? bytes : "";
         s.length = len;
+        d->r->payload += len;
     }
     memcpy(at, &s, sizeof(s));
     return true;
@@ -211,6 +213,7 @@ static bool decode_bytes(struct decoder *d, uint8_t *at, uint8_t *size_at, unsig
     } else {
         return wgv_reader_fail(d->r, "byte block mode %u is unknown", mode);
     }
+    d->r->payload += size;
     if (!size)
         data = NULL;
     if (size_bytes < 8 && size > UINT32_MAX)

@@ -1862,6 +1862,99 @@ static void pipeline_flood_within_quotas(void)
     expect_alive_and_leave(&g, 0);
 }
 
+/* Commands recorded into an encoder stay in the backend until the command
+ * buffer is submitted or the encoder released unfinished: 96 debug markers
+ * of 1 MB on one command encoder (a third of them in a compute pass the
+ * guest already ended and released) once grew the server by ~100 MiB while
+ * the context's charge did not move. The charge must cover them while the
+ * encoder, then its command buffer, holds them, and go back at the submit
+ * and when an unfinished encoder is released. */
+static void encoder_contents_within_quotas(void)
+{
+    WITH_DEVICE(g);
+    if (!probe_device(&g)) {
+        g_close(&g);
+        return;
+    }
+    enum { MARK = 1000 * 1000, N = 96, SLACK = 1 << 20 };
+    char *text = malloc(MARK);
+    memset(text, 'm', MARK);
+    struct flood fl;
+    flood_begin(&g, &fl);
+    struct wgv_ga_wgpuDeviceCreateCommandEncoder ce = {OBJ(WGPUDevice, 1), NULL,
+                                                       OBJ(WGPUCommandEncoder, 1)};
+    g_send(&g, WGV_OP_wgpuDeviceCreateCommandEncoder, &ce);
+    for (int i = 0; i < N * 2 / 3; i++) {
+        struct wgv_ga_wgpuCommandEncoderInsertDebugMarker m = {OBJ(WGPUCommandEncoder, 1),
+                                                               {text, MARK}};
+        g_send(&g, WGV_OP_wgpuCommandEncoderInsertDebugMarker, &m);
+    }
+    struct wgv_ga_wgpuCommandEncoderBeginComputePass bp = {OBJ(WGPUCommandEncoder, 1), NULL,
+                                                           OBJ(WGPUComputePassEncoder, 1)};
+    g_send(&g, WGV_OP_wgpuCommandEncoderBeginComputePass, &bp);
+    for (int i = N * 2 / 3; i < N; i++) {
+        struct wgv_ga_wgpuComputePassEncoderInsertDebugMarker m = {
+            OBJ(WGPUComputePassEncoder, 1), {text, MARK}};
+        g_send(&g, WGV_OP_wgpuComputePassEncoderInsertDebugMarker, &m);
+    }
+    free(text);
+    struct wgv_ga_wgpuComputePassEncoderEnd pe = {OBJ(WGPUComputePassEncoder, 1)};
+    g_send(&g, WGV_OP_wgpuComputePassEncoderEnd, &pe);
+    g_release(&g, WGV_OBJ_ComputePassEncoder, H(1, 1));
+    if (!g_roundtrip(&g))
+        fail("the context stopped serving%s%s", g.lost ? ": " : "", g.lost_reason);
+    long grew = server_rss_kb() - fl.rss0;
+    uint64_t h = quota_headroom(&g);
+    uint64_t charged = fl.headroom0 > h ? fl.headroom0 - h : 0;
+    fprintf(stderr, "hostile:   %d markers of 1 MB on an unfinished encoder: server +%ld kB; "
+            "charged %llu bytes\n", N, grew, (unsigned long long)charged);
+    if (!failed() && charged < (uint64_t)N * MARK)
+        fail("%d MB of debug markers on an unfinished encoder grew the server by %ld MiB, and "
+             "only %llu bytes are charged to the context's memory quota", N, grew / 1024,
+             (unsigned long long)charged);
+    /* Finished and the encoder released: the command buffer holds them. */
+    struct wgv_ga_wgpuCommandEncoderFinish fin = {OBJ(WGPUCommandEncoder, 1), NULL,
+                                                  OBJ(WGPUCommandBuffer, 1)};
+    g_send(&g, WGV_OP_wgpuCommandEncoderFinish, &fin);
+    g_release(&g, WGV_OBJ_CommandEncoder, H(1, 1));
+    h = quota_headroom(&g);
+    charged = fl.headroom0 > h ? fl.headroom0 - h : 0;
+    if (!failed() && charged < (uint64_t)N * MARK)
+        fail("a command buffer of %d MB of markers is charged only %llu bytes", N,
+             (unsigned long long)charged);
+    /* Submitted: the backend is done with them, and so is the charge. */
+    WGPUCommandBuffer cb = OBJ(WGPUCommandBuffer, 1);
+    struct wgv_ga_wgpuQueueSubmit sub = {OBJ(WGPUQueue, 1), 1, &cb};
+    g_send(&g, WGV_OP_wgpuQueueSubmit, &sub);
+    h = quota_headroom(&g);
+    charged = fl.headroom0 > h ? fl.headroom0 - h : 0;
+    fprintf(stderr, "hostile:   after the submit: charged %llu bytes\n",
+            (unsigned long long)charged);
+    if (!failed() && charged > SLACK)
+        fail("%llu bytes stay charged after the command buffer was submitted",
+             (unsigned long long)charged);
+    g_release(&g, WGV_OBJ_CommandBuffer, H(1, 1));
+    /* An encoder released unfinished returns its charge too. */
+    ce.result = OBJG(WGPUCommandEncoder, 1, 2);
+    g_send(&g, WGV_OP_wgpuDeviceCreateCommandEncoder, &ce);
+    char small[4096];
+    memset(small, 's', sizeof(small));
+    for (int i = 0; i < 1024; i++) {
+        struct wgv_ga_wgpuCommandEncoderPushDebugGroup m = {OBJG(WGPUCommandEncoder, 1, 2),
+                                                            {small, sizeof(small)}};
+        g_send(&g, WGV_OP_wgpuCommandEncoderPushDebugGroup, &m);
+    }
+    g_release(&g, WGV_OBJ_CommandEncoder, H(1, 2));
+    h = quota_headroom(&g);
+    charged = fl.headroom0 > h ? fl.headroom0 - h : 0;
+    if (!failed() && charged > SLACK)
+        fail("%llu bytes stay charged after an unfinished encoder was released",
+             (unsigned long long)charged);
+    g_release(&g, WGV_OBJ_Queue, H(2, 1));
+    g_release(&g, WGV_OBJ_Device, H(2, 1));
+    expect_alive_and_leave(&g, 0);
+}
+
 /* ================================================================ mapping */
 
 static void map_async_shm_offset_out_of_range(void)
@@ -3238,6 +3331,7 @@ int main(int argc, char **argv)
     ATTACK(device_flood_within_quotas);
     ATTACK(shader_module_flood_within_quotas);
     ATTACK(pipeline_flood_within_quotas);
+    ATTACK(encoder_contents_within_quotas);
     /* mapping and shared memory */
     ATTACK(map_async_shm_offset_out_of_range);
     ATTACK(map_async_shm_range_overflows);
