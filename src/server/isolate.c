@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "handshake.h"
 #include "seccomp.h"
 
 /* How long workers get to end after SIGTERM before SIGKILL, and then to be
@@ -39,6 +40,8 @@
 struct wgv_worker {
     uint32_t id;
     pid_t pid;
+    uid_t uid;     /* the guest's (SO_PEERCRED) */
+    bool refusing; /* forked only to refuse the guest at the handshake */
     struct wgv_worker_status *status; /* shared with the worker */
     /* The watchdog's memory: the last values seen and since when. */
     uint64_t seen_calls;
@@ -204,7 +207,8 @@ static bool worker_confine(struct wgv_server *s, uint32_t cid, char *why, size_t
     return true;
 }
 
-static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct wgv_worker *self, int sock)
+static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct wgv_worker *self,
+                                                  int sock, const char *refuse)
 {
     worker_server = s;
     worker_parent = getppid();
@@ -246,7 +250,11 @@ static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct w
      * another guest's shader (Mesa; the NVIDIA driver). */
     setenv("MESA_SHADER_CACHE_DISABLE", "true", 1);
     setenv("__GL_SHADER_DISK_CACHE", "0", 1);
-    struct wgv_serve_hooks hooks = {.status = self->status, .confine = worker_confine};
+    struct wgv_serve_hooks hooks = {
+        .status = self->status,
+        .confine = worker_confine,
+        .refuse = refuse[0] ? refuse : NULL,
+    };
     wgv_server_serve(s, sock, self->id, &hooks);
     /* No exit handlers: they belong to the parent (and the backend's static
      * destructors have nothing left to do for a process that ends). */
@@ -255,8 +263,26 @@ static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct w
 
 /* --------------------------------------------------------------- parent */
 
+/* Forks the worker for a guest just accepted: one that serves it, or,
+ * when the server will not serve it, one that only answers its HELLO with
+ * REFUSE (the parent reads no guest bytes). */
 static void spawn(struct wgv_server *s, int sock)
 {
+    uid_t uid = 0;
+    bool known = wgv_server_peer_uid(sock, &uid);
+    unsigned serving = 0, refusing = 0;
+    for (struct wgv_worker *o = s->workers; o; o = o->next) {
+        serving += !o->refusing && o->uid == uid;
+        refusing += o->refusing;
+    }
+    char refuse[WGV_HS_REASON_MAX];
+    wgv_server_admit(s, known, uid, serving, refuse, sizeof(refuse));
+    if (refuse[0] && refusing >= WGV_REFUSING_MAX) {
+        wgv_server_warn(s, "connection %u refused: %s (hung up: %u refusals in progress)",
+                        ++s->next_id, refuse, refusing);
+        close(sock);
+        return;
+    }
     struct wgv_worker *w = calloc(1, sizeof(*w));
     void *page = mmap(NULL, sizeof(struct wgv_worker_status), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -270,10 +296,12 @@ static void spawn(struct wgv_server *s, int sock)
     }
     w->status = page;
     w->id = ++s->next_id;
+    w->uid = uid;
+    w->refusing = refuse[0] != 0;
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
-        worker_main(s, w, sock);
+        worker_main(s, w, sock, refuse);
     close(sock); /* the worker's now: its death must hang the guest's end up */
     if (pid < 0) {
         wgv_server_warn(s, "context %u: cannot start a worker: %s", w->id, strerror(errno));

@@ -18,6 +18,10 @@
 #define WGV_WATCHDOG_ISOLATED_S 10
 #define WGV_WATCHDOG_THREAD_S 60
 
+/* --max-guests-per-user's default: guests of one user (other than this
+ * server's and root) served at once, each with the whole quota. */
+#define WGV_MAX_GUESTS_PER_USER 16
+
 static struct wgv_server *running;
 
 static void on_signal(int sig)
@@ -41,6 +45,8 @@ static void usage(FILE *f)
             "  --max-memory MIB   memory of buffers, textures and objects per guest (default 4096)\n"
             "  --max-objects N    objects alive per guest (default 1048576)\n"
             "  --max-shader-kib K source of one shader module (default 16384)\n"
+            "  --max-guests-per-user N  guests served at once for one user other than this\n"
+            "                 server's own and root (default %d; 0: no limit); more are refused\n"
             "  --bulk-kib K   each guest's shared bulk area, a multiple of 4 (default 524288);\n"
             "                 larger transfers go through it in chunks\n"
             "  --verbose      log connections and contexts\n"
@@ -56,7 +62,8 @@ static void usage(FILE *f)
             "  --watchdog S   end a guest that owes a callback for S seconds: its worker is\n"
             "                 killed (default %d), or in thread mode its context is lost while\n"
             "                 the GPU work keeps its thread (default %d); 0: never\n",
-            WGV_ISOLATE_DEFAULT ? " (default)" : "", WGV_ISOLATE_DEFAULT ? "" : " (default)",
+            WGV_MAX_GUESTS_PER_USER, WGV_ISOLATE_DEFAULT ? " (default)" : "",
+            WGV_ISOLATE_DEFAULT ? "" : " (default)",
             WGV_WATCHDOG_ISOLATED_S, WGV_WATCHDOG_THREAD_S);
 }
 
@@ -65,6 +72,7 @@ int main(int argc, char **argv)
     struct wgv_server_config cfg = {
         .isolate = WGV_ISOLATE_DEFAULT,
         .seccomp = true,
+        .max_guests_per_user = WGV_MAX_GUESTS_PER_USER,
     };
     bool watchdog_set = false;
     const char *needs_isolate = NULL; /* an option that only workers take */
@@ -97,6 +105,15 @@ int main(int argc, char **argv)
             cfg.policy.max_objects = (uint32_t)strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--max-shader-kib") && i + 1 < argc)
             cfg.policy.max_shader_bytes = strtoull(argv[++i], NULL, 10) << 10;
+        else if (!strcmp(argv[i], "--max-guests-per-user") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v > 1000000) {
+                fprintf(stderr, "wgv-server: --max-guests-per-user takes a count (0: no limit)\n");
+                return 2;
+            }
+            cfg.max_guests_per_user = (unsigned)v;
+        }
         else if (!strcmp(argv[i], "--bulk-kib") && i + 1 < argc) {
             char *end;
             unsigned long long v = strtoull(argv[++i], &end, 10);

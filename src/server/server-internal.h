@@ -54,6 +54,22 @@ struct wgv_server {
     struct wgv_identity identity;
 };
 
+/* Refusals in progress at once (each reads the guest's HELLO, up to the
+ * handshake's timeout, in a thread or process of its own); past it, a
+ * guest to refuse gets a hang-up instead. */
+#define WGV_REFUSING_MAX 16
+
+/* Who connected on an accepted socket (SO_PEERCRED: its uid at connect);
+ * false if the kernel does not say. */
+bool wgv_server_peer_uid(int fd, uid_t *uid);
+/* Whether the server serves a guest of `uid` (`known`: the kernel said who
+ * it is) while `serving` guests of that uid are being served: thread mode
+ * serves only its own user and root, and no more than
+ * config.max_guests_per_user guests of any other user are served at once.
+ * Leaves `why` empty to serve it, or writes the reason to refuse it. */
+void wgv_server_admit(const struct wgv_server *s, bool known, uid_t uid, unsigned serving,
+                      char *why, size_t whylen);
+
 /* Logs only with --verbose. */
 void wgv_server_log(struct wgv_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs always. */

@@ -42,11 +42,8 @@
 #define WGV_TRIM_INTERVAL_NS 1000000000ll
 #define WGV_THREAD_MODE_ARENAS 4
 
-/* Thread mode serves only its own user and root (docs/isolation.md,
- * "Thread mode"): a thread stuck in the backend cannot be stopped, and a
- * compromised decoder or driver would run with the server's rights. */
-#define WGV_REFUSING_MAX 16   /* refusals in progress; past it, a hang-up */
-#define WGV_THREAD_STOP_MS 5000 /* how long threads get to end on stop */
+/* How long threads get to end on stop. */
+#define WGV_THREAD_STOP_MS 5000
 
 struct wgv_connection {
     struct wgv_server *server;
@@ -473,9 +470,7 @@ static void thread_watchdog(struct wgv_server *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Who the guest on an accepted socket is (SO_PEERCRED: its uid when it
- * connected); false if the kernel does not say. */
-static bool peer_uid(int fd, uid_t *uid)
+bool wgv_server_peer_uid(int fd, uid_t *uid)
 {
     struct ucred cred;
     socklen_t len = sizeof(cred);
@@ -483,6 +478,30 @@ static bool peer_uid(int fd, uid_t *uid)
         return false;
     *uid = cred.uid;
     return true;
+}
+
+void wgv_server_admit(const struct wgv_server *s, bool known, uid_t uid, unsigned serving,
+                      char *why, size_t whylen)
+{
+    why[0] = 0;
+    bool trusted = known && (uid == geteuid() || uid == 0);
+    if (!known)
+        snprintf(why, whylen, "the kernel does not say which user this guest runs as");
+    else if (!s->config.isolate && !trusted)
+        /* Thread mode (docs/isolation.md): a thread stuck in the backend
+         * cannot be stopped, and a compromised decoder or driver would
+         * run with the server's rights. */
+        snprintf(why, whylen,
+                 "thread mode serves only the server's own user (uid %u) and root, and this "
+                 "guest runs as uid %u: start wgv-server with --isolate to serve other users "
+                 "(docs/isolation.md)", (unsigned)geteuid(), (unsigned)uid);
+    else if (!trusted && s->config.max_guests_per_user &&
+             serving >= s->config.max_guests_per_user)
+        /* Each guest gets the whole quota: a user may not multiply it. */
+        snprintf(why, whylen,
+                 "uid %u already has %u guests connected, the most this server serves for one "
+                 "user at once (--max-guests-per-user %u)", (unsigned)uid, serving,
+                 s->config.max_guests_per_user);
 }
 
 /* Starts the thread that serves (or refuses) a guest just accepted. */
@@ -498,13 +517,11 @@ static void start_connection(struct wgv_server *s, int fd)
     c->id = ++s->next_id;
     c->calls_since_ns = now_ns();
     atomic_init(&c->done, false);
-    bool known = peer_uid(fd, &c->uid);
-    if (!known || (c->uid != geteuid() && c->uid != 0))
-        snprintf(c->refuse, sizeof(c->refuse),
-                 "thread mode serves only the server's own user (uid %u) and root, and this "
-                 "guest runs as %s %u: start wgv-server with --isolate to serve other users "
-                 "(docs/isolation.md)", (unsigned)geteuid(), known ? "uid" : "an unknown uid, not",
-                 known ? (unsigned)c->uid : (unsigned)geteuid());
+    bool known = wgv_server_peer_uid(fd, &c->uid);
+    unsigned serving = 0;
+    for (struct wgv_connection *o = s->connections; o; o = o->next)
+        serving += !o->refuse[0] && o->uid == c->uid && !atomic_load(&o->done);
+    wgv_server_admit(s, known, c->uid, serving, c->refuse, sizeof(c->refuse));
     if (c->refuse[0]) {
         /* A refusal reads the guest's HELLO (up to the handshake's
          * timeout) in a thread of its own; a flood of them gets a hang-up. */

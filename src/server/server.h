@@ -18,6 +18,10 @@ struct wgv_server_config {
     struct wgv_policy policy; /* per-guest quotas (zero fields: defaults) */
     uint64_t bulk_size;       /* each guest's bulk area in bytes (0: WGV_SHM_DEFAULT_BULK) */
     unsigned max_connections; /* stop accepting after this many; 0 = no limit */
+    unsigned max_guests_per_user; /* guests served at once for one uid other than
+                                     the server's own and root (those are trusted:
+                                     they could stop it anyway); past it a guest is
+                                     refused at the handshake; 0 = no limit */
     const char *record_dir;   /* if set, each context's command stream is
                                  written to DIR/context-N.wgv (fuzzing seeds) */
     bool verbose;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# wgv-server --isolate: a worker process per guest (docs/isolation.md).
+# wgv-server --isolate: a worker process per guest (docs/isolation.md),
+# and the cap on one user's guests at once (--max-guests-per-user).
 # Usage: isolate-test.sh BUILD_DIR
 set -u
 build=$1
@@ -263,6 +264,57 @@ if [ $rc = 2 ] && grep -q -- "--user applies to isolated workers" "$tmp/opt.err"
   ok worker_options_need_isolate
 else
   bad worker_options_need_isolate "exit $rc: $(cat "$tmp/opt.err")"
+fi
+
+# 9. --max-guests-per-user: a user other than the server's own and root
+#    gets no more guests served at once; the next is refused at the
+#    handshake with a reason naming the option, root's guests are not
+#    counted, and once one of the user's guests has left the next is
+#    served. Needs root (a guest of another user).
+nobody=$(id -u nobody 2>/dev/null)
+as_nobody() { setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$@"; }
+if [ "$(id -u)" != 0 ]; then
+  skip max_guests_per_user_caps_another_user "not root: a guest of another user needs root to start"
+elif [ -z "$nobody" ] || ! command -v setpriv >/dev/null; then
+  skip max_guests_per_user_caps_another_user "no user nobody, or no setpriv (util-linux)"
+elif ! as_nobody test -x "$guest"; then
+  skip max_guests_per_user_caps_another_user "nobody cannot run $guest (a private build folder)"
+else
+  chmod 711 "$tmp"
+  mkdir -p -m 777 "$tmp/other"
+  n=$((n + 1))
+  sock=$tmp/other/s$n.sock log=$tmp/server-cap.log
+  "$server" --socket "$sock" --isolate --verbose --max-guests-per-user 2 2>"$log" &
+  spid=$!
+  for _ in $(seq 1 200); do [ -S "$sock" ] && break; sleep 0.05; done
+  chmod 777 "$sock"
+  run_nobody() { WGV_SERVER=$sock XDG_RUNTIME_DIR=$tmp/other as_nobody timeout 120 "$@"; }
+  run_nobody "$guest" idle 4 >"$tmp/cap1.out" 2>"$tmp/cap1.err" &
+  c1=$!
+  run_nobody "$guest" idle 4 >"$tmp/cap2.out" 2>"$tmp/cap2.err" &
+  c2=$!
+  wait_line "$tmp/cap1.out" ready 30 && wait_line "$tmp/cap2.out" ready 30
+  run_nobody "$wire" >"$tmp/cap3.out" 2>"$tmp/cap3.err"
+  r3=$?
+  WGV_SERVER=$sock timeout 120 "$wire" >"$tmp/cap-root.out" 2>"$tmp/cap-root.err"
+  rroot=$?
+  wait $c1; r1=$?
+  wait $c2; r2=$?
+  # A guest's place is free once its worker has ended.
+  wait_line "$log" "context 1: worker ended" 20 && wait_line "$log" "context 2: worker ended" 20
+  run_nobody "$wire" >"$tmp/cap4.out" 2>"$tmp/cap4.err"
+  r4=$?
+  stop
+  if [ $r1 = 0 ] && [ $r2 = 0 ] && [ $r3 != 0 ] &&
+     grep -q "uid $nobody already has 2 guests connected.*--max-guests-per-user 2" "$tmp/cap3.err" &&
+     grep -q "refused: .*--max-guests-per-user 2" "$log" &&
+     [ $rroot = 0 ] && cmp -s "$tmp/native.out" "$tmp/cap-root.out" &&
+     [ $r4 = 0 ] && cmp -s "$tmp/native.out" "$tmp/cap4.out"; then
+    ok max_guests_per_user_caps_another_user
+  else
+    bad max_guests_per_user_caps_another_user "idle guests exit $r1 $r2 (want 0 0), third exit $r3 (want a refusal): $(head -c 300 "$tmp/cap3.err"); root's guest exit $rroot, after one left exit $r4
+$(tail -4 "$log")"
+  fi
 fi
 
 if [ $skipped -gt 0 ]; then
