@@ -45,6 +45,10 @@
 /* How long threads get to end on stop. */
 #define WGV_THREAD_STOP_MS 5000
 
+/* How long a guest whose context the host ended gets to read its last
+ * replies (the reason) before the pages of its shared memory go. */
+#define WGV_RELEASE_GRACE_NS (1000ll * 1000 * 1000)
+
 struct wgv_connection {
     struct wgv_server *server;
     /* The accept loop's own descriptor of the guest's socket, closed only
@@ -178,6 +182,39 @@ struct session {
     struct wgv_ring cmd, reply;
     struct wgv_context *ctx;
 };
+
+/* The guest's shared memory is a memfd the host created: a page belongs to
+ * (is charged to the memory cgroup of) whoever touched it first, and the
+ * host writes the control page, the reply ring and every bulk range it
+ * fills for the guest (read mappings, downloads). A guest that keeps the
+ * descriptor once its connection is over would keep those pages charged
+ * to the host for as long as it likes, and could do so again with every
+ * new connection (docs/transport.md, "Who pays for the shared memory").
+ * So the host punches the pages out of the memfd when the connection
+ * ends: all of them once the guest has hung up; otherwise once it has read
+ * every reply (or WGV_RELEASE_GRACE_NS has passed), all but the control
+ * page, which holds the rings' positions it may still look at. A guest
+ * that touches the memory again gets fresh zero pages, charged to it. */
+static void release_shared_pages(struct session *ss, bool guest_left, int64_t since_ns)
+{
+    const struct wgv_shm *shm = &ss->conn.shm;
+    while (!guest_left) {
+        if (wgv_peer_wait(ss->conn.sock, 0) != WGV_PEER_ALIVE)
+            guest_left = true;
+        else if (atomic_load_explicit(&ss->reply.shared->tail, memory_order_acquire) ==
+                     ss->reply.prod ||
+                 now_ns() - since_ns >= WGV_RELEASE_GRACE_NS)
+            break;
+        else {
+            struct timespec nap = {0, 5 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+        }
+    }
+    uint64_t keep = guest_left ? 0 : shm->page_size;
+    if (shm->fd >= 0 && shm->map_size > keep)
+        fallocate(shm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)keep,
+                  (off_t)(shm->map_size - keep));
+}
 
 static bool session_reply(void *user, const void *bytes, size_t len)
 {
@@ -365,12 +402,16 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
     wgv_ring_publish(&ss.reply);
     wgv_ring_mark_dead(&ss.reply);
     /* The guest has been told all there is: it sees the hang-up now, not
-     * once the GPU has finished what it queued. */
-    shutdown(ss.conn.sock, SHUT_RDWR);
+     * once the GPU has finished what it queued (SHUT_WR: its own hang-up
+     * still shows here). */
+    bool guest_left = draining || wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE;
+    int64_t told_ns = now_ns();
+    shutdown(ss.conn.sock, SHUT_WR);
     /* Destroying waits for the GPU: a hung shader shows here too. */
     status_enter(st);
     wgv_context_destroy(ss.ctx);
     status_leave(st, NULL, 0);
+    release_shared_pages(&ss, guest_left, told_ns);
     if (record)
         fclose(record);
     free(buf);
