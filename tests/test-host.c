@@ -497,19 +497,35 @@ static bool saw_uncaptured(struct conn *c, WGPUErrorType type)
     return false;
 }
 
-static void test_quotas_give_webgpu_errors_not_violations(void)
+/* Replaces the suite's host with one on the Null backend under `policy`;
+ * *saved is the suite's, which restore_host puts back. False if creation
+ * failed (the suite's host stays). */
+static bool swap_host(struct wgv_policy policy, struct wgv_host **saved)
 {
     char err[256];
-    struct wgv_host_config cfg = {.force_backend = 1,
-                                  .policy = {.max_memory = 40 << 20, .max_objects = 8,
-                                             .max_shader_bytes = 64}};
-    struct wgv_host *saved = host;
-    host = wgv_host_create(&cfg, err, sizeof(err));
-    CHECK_MSG(host != NULL, "%s", err);
-    if (!host) {
-        host = saved;
+    struct wgv_host_config cfg = {.force_backend = 1, .policy = policy};
+    struct wgv_host *h = wgv_host_create(&cfg, err, sizeof(err));
+    CHECK_MSG(h != NULL, "%s", err);
+    if (!h)
+        return false;
+    *saved = host;
+    host = h;
+    return true;
+}
+
+static void restore_host(struct wgv_host *saved)
+{
+    wgv_host_destroy(host);
+    host = saved;
+}
+
+static void test_quotas_give_webgpu_errors_not_violations(void)
+{
+    struct wgv_host *saved;
+    if (!swap_host((struct wgv_policy){.max_memory = 40 << 20, .max_objects = 8,
+                                       .max_shader_bytes = 64},
+                   &saved))
         return;
-    }
     struct conn c;
     CHECK(open_conn(&c, 20));
     /* Memory: the device is charged 32 MiB and the adapter 1 MiB of the 40;
@@ -546,8 +562,7 @@ static void test_quotas_give_webgpu_errors_not_violations(void)
     CHECK(saw_uncaptured(&c, WGPUErrorType_Validation));
     CHECK_MSG(wgv_context_lost_reason(c.ctx) == NULL, "%s", wgv_context_lost_reason(c.ctx));
     close_conn(&c);
-    wgv_host_destroy(host);
-    host = saved;
+    restore_host(saved);
 }
 
 /* A marker of `len` bytes on an encoder (1: a command encoder, 2: a
@@ -590,16 +605,10 @@ static bool buffer_fits(struct conn *c, uint64_t size)
  * last. */
 static void test_encoder_contents_are_charged(void)
 {
-    char err[256];
     /* The device is charged 32 MiB and the adapter 1 MiB: 15 MiB are left. */
-    struct wgv_host_config cfg = {.force_backend = 1, .policy = {.max_memory = 48 << 20}};
-    struct wgv_host *saved = host;
-    host = wgv_host_create(&cfg, err, sizeof(err));
-    CHECK_MSG(host != NULL, "%s", err);
-    if (!host) {
-        host = saved;
+    struct wgv_host *saved;
+    if (!swap_host((struct wgv_policy){.max_memory = 48 << 20}, &saved))
         return;
-    }
     enum { MB = 1000000 };
     char *text = malloc(MB);
     memset(text, 'm', MB);
@@ -696,8 +705,7 @@ static void test_encoder_contents_are_charged(void)
     CHECK(wgv_context_live_objects(c.ctx) == 3);
     close_conn(&c);
     free(text);
-    wgv_host_destroy(host);
-    host = saved;
+    restore_host(saved);
 }
 
 /* A render bundle holds what its encoder recorded: past the quota the
@@ -705,15 +713,9 @@ static void test_encoder_contents_are_charged(void)
  * ran it holds it, after the guest released the bundle, until the submit. */
 static void test_bundle_contents_are_charged(void)
 {
-    char err[256];
-    struct wgv_host_config cfg = {.force_backend = 1, .policy = {.max_memory = 48 << 20}};
-    struct wgv_host *saved = host;
-    host = wgv_host_create(&cfg, err, sizeof(err));
-    CHECK_MSG(host != NULL, "%s", err);
-    if (!host) {
-        host = saved;
+    struct wgv_host *saved;
+    if (!swap_host((struct wgv_policy){.max_memory = 48 << 20}, &saved))
         return;
-    }
     enum { MB = 1000000 };
     char *text = malloc(MB);
     memset(text, 'm', MB);
@@ -795,8 +797,7 @@ static void test_bundle_contents_are_charged(void)
     CHECK(wgv_context_live_objects(c.ctx) == 3);
     close_conn(&c);
     free(text);
-    wgv_host_destroy(host);
-    host = saved;
+    restore_host(saved);
 }
 
 int main(void)

@@ -20,6 +20,7 @@ ok() { echo "ok   $1${2:+ ($2)}"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
 # skip NAME REASON: a test this machine cannot run; counted apart.
 skip() { echo "skip $1: $2"; skipped=$((skipped + 1)); }
+. "$(dirname "$0")/other-user.sh"
 
 start() { # SOCKET
   "$server" --socket "$1" --verbose 2>>"$tmp/server.log" &
@@ -117,14 +118,8 @@ fi
 # 5. Thread mode serves only the server's own user and root: a guest of
 #    another user (nobody) is refused at the handshake with a reason that
 #    names --isolate; an isolated server serves the same guest.
-nobody=$(id -u nobody 2>/dev/null)
-as_nobody() { setpriv --reuid="$nobody" --regid="$(id -g nobody)" --clear-groups "$@"; }
-if [ "$(id -u)" != 0 ]; then
-  skip another_users_guest_is_refused_in_thread_mode "not root: a guest of another user needs root to start"
-elif [ -z "$nobody" ] || ! command -v setpriv >/dev/null; then
-  skip another_users_guest_is_refused_in_thread_mode "no user nobody, or no setpriv (util-linux)"
-elif ! as_nobody test -x "$wire"; then
-  skip another_users_guest_is_refused_in_thread_mode "nobody cannot run $wire (a private build folder)"
+if why=$(other_user_missing "$wire"); then
+  skip another_users_guest_is_refused_in_thread_mode "$why"
 else
   # nobody must reach the sockets (connect needs write permission).
   chmod 711 "$tmp"
