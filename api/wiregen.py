@@ -59,9 +59,14 @@ class Side:
 
 class Gen:
     def __init__(self, std, backend, wire):
-        self.std = Side(std)
+        # self.std is the wire's model: the standard's API plus the backend
+        # additions wire.json's "extensions" allow. self.std_side is the
+        # standard ABI alone (the standard front's C names and values).
+        self.std_side = Side(std)
         self.be = Side(backend)
         self.wire = wire
+        self.std = Side(self.extend(std, backend, wire.get('extensions', {})))
+        std = self.std.desc
         self.objects = self.std.objects
         self.obj_index = {o: i + 1 for i, o in enumerate(self.objects)}
         self.enum_list = [e['name'] for e in std['enums']]
@@ -72,6 +77,57 @@ class Gen:
         self.cb_index = {n: i + 1 for i, n in enumerate(self.callbacks)}
         self.classify()
         self.build_shapes()
+
+    # ----------------------------------------------------------- extensions
+    @staticmethod
+    def extend(std, backend, ext):
+        """The wire's model: a copy of the standard description with the
+        listed enums, enum entries, structs (and their sTypes) and functions
+        of the backend description appended. Appended enum entries take wire
+        values after the standard's, in the order listed."""
+        model = json.loads(json.dumps(std))
+        be = Side(backend)
+        enums = {e['name']: e for e in model['enums']}
+
+        def need(what, table, name):
+            if name not in table:
+                raise SystemExit(f"wiregen: extension {what} {name} is not in {backend['abi']['name']}")
+            return json.loads(json.dumps(table[name]))
+
+        for en in ext.get('enums', []):
+            if en in enums:
+                raise SystemExit(f"wiregen: extension enum {en} is already standard")
+            e = need('enum', be.enums, en)
+            model['enums'].append(e)
+            enums[en] = e
+
+        def add_entry(en, name):
+            if any(x['name'] == name for x in enums[en]['entries']):
+                raise SystemExit(f"wiregen: extension entry {en}_{name} is already standard")
+            src = next((x for x in be.enums[en]['entries'] if x['name'] == name), None)
+            if not src:
+                raise SystemExit(f"wiregen: extension entry {en}_{name} is not in the backend")
+            enums[en]['entries'].append(dict(src, ext=True))
+
+        for en, names in ext.get('enum_entries', {}).items():
+            if en.startswith('_'):
+                continue
+            for name in names:
+                add_entry(en, name)
+        for sn in ext.get('structs', []):
+            st = need('struct', be.structs, sn)
+            model['structs'].append(st)
+            if st['kind'] == 'chained':
+                add_entry('WGPUSType', st['stype'])
+                model['stypes'].append({'name': st['stype'], 'value': st['stype_value'], 'struct': sn})
+        for fn in ext.get('functions', []):
+            model['functions'].append(need('function', be.functions, fn))
+        return model
+
+    def side_has(self, cmd, side):
+        """Whether a front or backend has a command's C function (commands of
+        wire.json's own have none and are on every side)."""
+        return cmd in self.wire['commands'] or cmd in side.functions
 
     # ------------------------------------------------------------ functions
     def is_local(self, name):
@@ -147,6 +203,8 @@ class Gen:
             elif e['kind'] in SCALARS:
                 spec['flags'].append('WGV_M_ELEM_SCALAR')
                 spec['elem'] = SCALARS[e['kind']]
+            elif e['kind'] == 'cstring':
+                spec['flags'].append('WGV_M_ELEM_CSTRING')
             else:
                 raise SystemExit(f"wiregen: array of {e['kind']} in {m['name']}")
             spec['aux'] = [s['name'] for s in siblings].index(m['count'])
@@ -211,11 +269,11 @@ class Gen:
                     result_type = p['type']
         if result_type:
             out.append({'name': 'result', 'kind': 'new_object', 'type': result_type,
-                        'ctype': result_type if side is self.std else 'uint64_t'})
+                        'ctype': result_type if side is not self.be else 'uint64_t'})
         for x in self.wire['extra_args'].get(cmd, []):
             d = dict(x)
             if x['kind'] == 'new_object':
-                d['ctype'] = x['type'] if side is self.std else 'uint64_t'
+                d['ctype'] = x['type'] if side is not self.be else 'uint64_t'
             elif x['kind'] == 'future':
                 d['kind'] = 'wire_future'
                 d['ctype'] = 'uint64_t'
@@ -252,20 +310,24 @@ class Gen:
                 return None, [None] * len(sh['members'])
             names = {m['name'] for m in s['members']}
             return sh['struct'], [m['name'] if m['name'] in names else None for m in sh['members']]
+        if sh['kind'] == 'args' and not self.side_has(sh['command'], side):
+            return None, [None] * len(sh['members'])
         cname = self.c_struct_name(sh, side)
         return cname, [m['name'] for m in sh['members']]
 
     def c_struct_name(self, sh, side):
-        pre = 'wgv_ga_' if side is self.std else 'wgv_ha_'
+        pre = 'wgv_ga_' if side is not self.be else 'wgv_ha_'
         if sh['kind'] == 'args':
             return 'struct ' + pre + sh['command']
-        pre = 'wgv_gcb_' if side is self.std else 'wgv_hcb_'
+        pre = 'wgv_gcb_' if side is not self.be else 'wgv_hcb_'
         return 'struct ' + pre + short(sh['callback'])
 
     def emit_arg_structs(self, side):
         out = []
         for sh in self.shapes[1:]:
             if sh['kind'] == 'args':
+                if not self.side_has(sh['command'], side):
+                    continue
                 mem = self.args_of(sh['command'], side)
             elif sh['kind'] == 'callback':
                 mem = self.callback_params(sh['callback'], side)
@@ -366,8 +428,12 @@ class Gen:
         return out
 
     def wire_enum_entries(self, en):
+        """(name, value) of each entry in wire order: the standard's by value,
+        then the extensions' in the order wire.json lists them."""
         e = self.std.enums[en]
-        return sorted(((x['name'], x['value']) for x in e['entries']), key=lambda t: t[1])
+        base = sorted(((x['name'], x['value']) for x in e['entries'] if not x.get('ext')),
+                      key=lambda t: t[1])
+        return base + [(x['name'], x['value']) for x in e['entries'] if x.get('ext')]
 
     def wire_enum_value(self, en, entry):
         for i, (n, _) in enumerate(self.wire_enum_entries(en)):
@@ -487,40 +553,44 @@ class Gen:
         o.append('    return enum_names[enum_id].names[wire];\n}')
         return '\n'.join(o) + '\n'
 
-    def guest_h(self):
-        o = self.header_stamp("The guest's side of the wire (standard ABI).")
+    def guest_h(self, side):
+        o = self.header_stamp(f"A guest front's side of the wire ({side.desc['abi']['name']} ABI).")
         o += ['#ifndef WGV_GUEST_WIRE_H', '#define WGV_GUEST_WIRE_H', '',
               '#include <webgpu/webgpu.h>', '#include "codec.h"', '#include "wgv-wire-ids.h"', '',
               'struct wgv_client;', '']
-        o += self.emit_arg_structs(self.std)
+        o += self.emit_arg_structs(side)
         o.append('')
-        o.append('/* Codec tables for the standard ABI. */')
+        o.append("/* Codec tables for this front's ABI. */")
         o.append('extern const struct wgv_abi wgv_guest_abi;')
         o.append('/* Calls a user callback with a decoded reply; obj is the object the')
         o.append(' * reply concerns (result or device), or NULL. */')
         o.append('void wgv_guest_invoke_callback(unsigned cb, WGPUProc fn, const void *args, void *obj,')
         o.append('                               void *userdata1, void *userdata2);')
         o += self.guest_callback_succeeded_h()
-        o.append('/* Every webgpu.h function by name (wgpuGetProcAddress). */')
+        o.append("/* Every function of this front's webgpu.h by name (wgpuGetProcAddress). */")
         o.append('WGPUProc wgv_guest_proc_address(const char *name, size_t len);')
         o.append('')
         o.append('/* Hand-written hooks (api/wire.json guest_hooks); false sends nothing. */')
         for fn in self.wire['guest_hooks']['functions']:
-            o.append(f'bool wgv_guest_hook_{fn}(struct wgv_client *c, struct wgv_ga_{fn} *a);')
+            if fn in side.functions:
+                o.append(f'bool wgv_guest_hook_{fn}(struct wgv_client *c, struct wgv_ga_{fn} *a);')
         o += ['', '#endif']
         return '\n'.join(o) + '\n'
 
-    def guest_c(self):
-        o = self.header_stamp('The guest\'s codec tables and the webgpu.h functions that are commands.')
-        o += ['#include <stddef.h>', '#include <string.h>', '#include "wgv-guest-wire.h"',
-              '#include "guest.h"', '']
-        o += self.emit_tables(self.std, 'wgv_guest')
+    def guest_c(self, side):
+        o = self.header_stamp(f"A guest front's codec tables and the functions of its webgpu.h that "
+                              f"are commands ({side.desc['abi']['name']} ABI).")
+        o += ['#include <stddef.h>', '#include <string.h>', '#include "guest.h"', '']
+        o += self.emit_tables(side, 'wgv_guest')
         o.append('')
         for fn in self.wire_functions:
-            o += self.guest_function(fn)
+            if fn in side.functions:
+                o += self.guest_function(fn, side)
         # AddRef/Release
-        for fn in self.local_functions:
-            f = self.std.functions[fn]
+        for fn in sorted(side.functions):
+            f = side.functions[fn]
+            if fn in self.wire_functions or not f['args'] or f['args'][0]['kind'] != 'object':
+                continue
             if fn.endswith('AddRef') or fn.endswith('Release'):
                 t = f['args'][0]['ctype']
                 op = 'wgv_object_add_ref' if fn.endswith('AddRef') else 'wgv_object_release'
@@ -530,7 +600,7 @@ class Gen:
         o.append('                               void *userdata1, void *userdata2)\n{')
         o.append('    (void)obj;\n    switch (cb) {')
         for cb in self.callbacks:
-            c = self.std.callbacks[cb]
+            c = side.callbacks[cb]
             o.append(f'    case WGV_CB_{short(cb)}: {{')
             o.append(f'        const struct wgv_gcb_{short(cb)} *a = args;\n        (void)a;')
             call = []
@@ -549,7 +619,7 @@ class Gen:
         o.append('    default:\n        break;\n    }\n}\n')
         o += self.guest_callback_succeeded_c()
         # proc address table
-        names = sorted(f['name'] for f in self.std.desc['functions'])
+        names = sorted(f['name'] for f in side.desc['functions'])
         o.append('static const struct { const char *name; WGPUProc proc; } wgv_guest_procs[] = {')
         for n in names:
             o.append(f'    {{"{n}", (WGPUProc){n}}},')
@@ -565,8 +635,8 @@ class Gen:
         o.append('    return NULL;\n}')
         return '\n'.join(o) + '\n'
 
-    def guest_function(self, fn):
-        f = self.std.functions[fn]
+    def guest_function(self, fn, side):
+        f = side.functions[fn]
         params = ', '.join(f"{a['ctype']} {a['name']}" for a in f['args']) or 'void'
         ret = f['ret']['ctype']
         o = [f'WGPU_EXPORT {ret} {fn}({params})', '{']
@@ -580,7 +650,7 @@ class Gen:
         # Ids, futures and the command are taken in one locked section, so
         # commands from several threads reach the host in id order.
         o.append('    pthread_mutex_lock(&c->lock);')
-        args = self.args_of(fn, self.std)
+        args = self.args_of(fn, side)
         result = next((x for x in args if x['name'] == 'result'), None)
         fail = {'void': 'return;', 'object': 'return NULL;',
                 'future': 'return (WGPUFuture){0};'}[f['ret']['kind']]
@@ -851,6 +921,8 @@ def main():
     ap.add_argument('--backend-header', default='wgv/backend-dawn.h')
     ap.add_argument('--wire', required=True)
     ap.add_argument('--out', required=True)
+    ap.add_argument('--front', action='append', default=[], metavar='NAME=DESCRIPTION',
+                    help='also emit wgv-guest-wire-NAME.h/.c: a guest front for another ABI')
     ap.add_argument('--print-version', action='store_true')
     args = ap.parse_args()
     load = lambda p: json.load(open(p))
@@ -863,10 +935,15 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     files = {
         'wgv-wire-ids.h': g.ids_h(), 'wgv-wire-ids.c': g.ids_c(),
-        'wgv-guest-wire.h': g.guest_h(), 'wgv-guest-wire.c': g.guest_c(),
+        'wgv-guest-wire.h': g.guest_h(g.std_side), 'wgv-guest-wire.c': g.guest_c(g.std_side),
         'wgv-host-wire.h': g.host_h(), 'wgv-host-wire.c': g.host_c(),
         'wgv-other-abi.c': g.other_abi_c(),
     }
+    for front in args.front:
+        name, _, path = front.partition('=')
+        side = Side(load(path))
+        files[f'wgv-guest-wire-{name}.h'] = g.guest_h(side)
+        files[f'wgv-guest-wire-{name}.c'] = g.guest_c(side)
     for name, text in files.items():
         path = os.path.join(args.out, name)
         old = open(path).read() if os.path.exists(path) else None

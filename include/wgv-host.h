@@ -52,6 +52,11 @@ struct wgv_host_config {
     uint32_t flags;
     /* Resource limits of every context. */
     struct wgv_policy policy;
+    /* Dawn toggles guests may set besides the built-in allowlist of
+     * harmless ones (docs/security.md); every other toggle a guest asks
+     * for is dropped and logged. The strings must outlive the host. */
+    const char *const *allowed_toggles;
+    size_t allowed_toggle_count;
     /* Called for log messages; NULL logs nothing. */
     void (*log)(void *user, enum wgv_log_level level, const char *message);
     /* Called (from wgv_context_poll) when a fence asked for with

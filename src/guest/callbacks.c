@@ -301,6 +301,7 @@ void wgv_apply_state(struct wgv_client *c, const struct wgv_reply_header *h, con
             a->limits = limits;
             a->limits.nextInChain = NULL;
             wgv_features_set(&a->features, features.features, features.featureCount);
+            wgv_front_adapter_state(a, &info);
             a->have_state = true;
         }
     } else {

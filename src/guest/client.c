@@ -114,6 +114,7 @@ static void object_free_state(struct wgv_object *o)
         free((void *)a->info.device.data);
         free((void *)a->info.description.data);
         free(a->features.names);
+        wgv_front_adapter_free(a);
         break;
     }
     case WGV_OBJ_Device: {

@@ -49,7 +49,7 @@ static WGPUStatus get_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
     info->architecture = wgv_string_copy(a->info.architecture);
     info->device = wgv_string_copy(a->info.device);
     info->description = wgv_string_copy(a->info.description);
-    return WGPUStatus_Success;
+    return wgv_front_adapter_info(a, info);
 }
 
 static WGPUStatus get_limits(bool have, const WGPULimits *from, WGPULimits *limits)

@@ -9,7 +9,12 @@
 #include <stdint.h>
 
 #include "codec.h"
-#include "wgv-guest-wire.h"
+/* The generated wire tables and argument structs of the front being built
+ * (meson names the Dawn front's; see src/guest/meson.build). */
+#ifndef WGV_GUEST_WIRE_HEADER
+#define WGV_GUEST_WIRE_HEADER "wgv-guest-wire.h"
+#endif
+#include WGV_GUEST_WIRE_HEADER
 
 /* ------------------------------------------------------------- transport */
 
@@ -143,7 +148,16 @@ struct wgv_adapter {
     WGPUAdapterInfo info;   /* strings owned (one allocation each) */
     WGPULimits limits;
     struct wgv_features features;
+    void *front;            /* what the front keeps besides (front-*.c) */
 };
+
+/* Each front's share of an adapter's state (front-standard.c,
+ * front-dawn.c): keeping what its ABI adds to the decoded AdapterInfo
+ * (chained output structs), filling the caller's chain in GetInfo, and
+ * freeing what it kept. */
+void wgv_front_adapter_state(struct wgv_adapter *a, const WGPUAdapterInfo *decoded);
+WGPUStatus wgv_front_adapter_info(struct wgv_adapter *a, WGPUAdapterInfo *info);
+void wgv_front_adapter_free(struct wgv_adapter *a);
 
 struct wgv_device {
     struct wgv_object base;
@@ -161,6 +175,16 @@ struct wgv_instance {
     struct wgv_object base;
     bool timed_wait_any;
 };
+
+/* The most futures one timed wgpuInstanceWaitAny call accepts. */
+#define WGV_TIMED_WAIT_ANY_MAX 64
+
+/* A new instance connected to a host (wgpuCreateInstance of each front);
+ * NULL, with the reason on stderr, if no host answers. */
+WGPUInstance wgv_instance_new(bool timed_wait_any);
+/* Fills `features` with the host's WGSL language features (the caller
+ * frees them); false if out of memory. */
+bool wgv_instance_wgsl_features(WGPUInstance instance, WGPUSupportedWGSLLanguageFeatures *features);
 
 /* A new object of a type with one reference, its id chosen now (never
  * waits for the host); NULL if out of memory. */

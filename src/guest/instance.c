@@ -1,5 +1,6 @@
 /* The instance: creating one connects to a host; waiting and event
- * processing drive the client's replies. Surfaces have no display here. */
+ * processing drive the client's replies. Surfaces have no display here.
+ * How a descriptor asks for timed waits differs by ABI (front-*.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,24 +9,8 @@
 
 #define I(x) ((struct wgv_instance *)(x))
 
-/* The most futures one timed wgpuInstanceWaitAny call accepts. */
-#define WGV_TIMED_WAIT_ANY_MAX 64
-
-WGPU_EXPORT WGPUInstance wgpuCreateInstance(WGPUInstanceDescriptor const *descriptor)
+WGPUInstance wgv_instance_new(bool timed_wait_any)
 {
-    bool timed = false;
-    if (descriptor) {
-        for (size_t i = 0; i < descriptor->requiredFeatureCount; i++) {
-            WGPUInstanceFeatureName f = descriptor->requiredFeatures[i];
-            if (f == WGPUInstanceFeatureName_TimedWaitAny)
-                timed = true;
-            else
-                return NULL; /* a feature this implementation lacks */
-        }
-        if (descriptor->requiredLimits &&
-            descriptor->requiredLimits->timedWaitAnyMaxCount > WGV_TIMED_WAIT_ANY_MAX)
-            return NULL;
-    }
     char err[256];
     struct wgv_client *c = wgv_client_create(err, sizeof(err));
     if (!c) {
@@ -36,7 +21,7 @@ WGPU_EXPORT WGPUInstance wgpuCreateInstance(WGPUInstanceDescriptor const *descri
     wgv_client_unref(c); /* the instance holds the client now */
     if (!inst)
         return NULL;
-    inst->timed_wait_any = timed;
+    inst->timed_wait_any = timed_wait_any;
     return (WGPUInstance)inst;
 }
 
@@ -46,34 +31,6 @@ WGPU_EXPORT WGPUProc wgpuGetProcAddress(WGPUStringView procName)
         return NULL;
     size_t len = procName.length == WGPU_STRLEN ? strlen(procName.data) : procName.length;
     return wgv_guest_proc_address(procName.data, len);
-}
-
-WGPU_EXPORT void wgpuGetInstanceFeatures(WGPUSupportedInstanceFeatures *features)
-{
-    static const WGPUInstanceFeatureName supported[] = {WGPUInstanceFeatureName_TimedWaitAny};
-    WGPUInstanceFeatureName *copy = malloc(sizeof(supported));
-    features->featureCount = copy ? 1 : 0;
-    if (copy)
-        memcpy(copy, supported, sizeof(supported));
-    features->features = copy;
-}
-
-WGPU_EXPORT void wgpuSupportedInstanceFeaturesFreeMembers(WGPUSupportedInstanceFeatures f)
-{
-    free((void *)f.features);
-}
-
-WGPU_EXPORT WGPUStatus wgpuGetInstanceLimits(WGPUInstanceLimits *limits)
-{
-    if (!limits || limits->nextInChain)
-        return WGPUStatus_Error;
-    limits->timedWaitAnyMaxCount = WGV_TIMED_WAIT_ANY_MAX;
-    return WGPUStatus_Success;
-}
-
-WGPU_EXPORT WGPUBool wgpuHasInstanceFeature(WGPUInstanceFeatureName feature)
-{
-    return feature == WGPUInstanceFeatureName_TimedWaitAny;
 }
 
 WGPU_EXPORT WGPUWaitStatus wgpuInstanceWaitAny(WGPUInstance instance, size_t futureCount,
@@ -107,20 +64,22 @@ static void wait_wgsl_features(struct wgv_client *c)
     }
 }
 
-WGPU_EXPORT void wgpuInstanceGetWGSLLanguageFeatures(WGPUInstance instance,
-                                                     WGPUSupportedWGSLLanguageFeatures *features)
+bool wgv_instance_wgsl_features(WGPUInstance instance, WGPUSupportedWGSLLanguageFeatures *features)
 {
     struct wgv_client *c = I(instance)->base.client;
     wait_wgsl_features(c);
     features->featureCount = 0;
     features->features = NULL;
     size_t n = c->wgsl_feature_count;
-    WGPUWGSLLanguageFeatureName *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+    if (!n)
+        return true;
+    WGPUWGSLLanguageFeatureName *copy = malloc(n * sizeof(*copy));
     if (!copy)
-        return;
+        return false;
     memcpy(copy, c->wgsl_features, n * sizeof(*copy));
     features->features = copy;
     features->featureCount = n;
+    return true;
 }
 
 WGPU_EXPORT WGPUBool wgpuInstanceHasWGSLLanguageFeature(WGPUInstance instance,
@@ -171,12 +130,6 @@ WGPU_EXPORT void wgpuSurfaceGetCurrentTexture(WGPUSurface surface, WGPUSurfaceTe
         surfaceTexture->texture = NULL;
         surfaceTexture->status = WGPUSurfaceGetCurrentTextureStatus_Error;
     }
-}
-
-WGPU_EXPORT WGPUStatus wgpuSurfacePresent(WGPUSurface surface)
-{
-    (void)surface;
-    return WGPUStatus_Error;
 }
 
 WGPU_EXPORT void wgpuSurfaceSetLabel(WGPUSurface surface, WGPUStringView label)

@@ -42,9 +42,5 @@ WGPU_EXPORT uint32_t wgpuTextureGetSampleCount(WGPUTexture texture) { return T(t
 WGPU_EXPORT WGPUTextureDimension wgpuTextureGetDimension(WGPUTexture texture) { return T(texture)->dimension; }
 WGPU_EXPORT WGPUTextureFormat wgpuTextureGetFormat(WGPUTexture texture) { return T(texture)->format; }
 WGPU_EXPORT WGPUTextureUsage wgpuTextureGetUsage(WGPUTexture texture) { return T(texture)->usage; }
-WGPU_EXPORT WGPUTextureViewDimension wgpuTextureGetTextureBindingViewDimension(WGPUTexture texture)
-{
-    return T(texture)->binding_view_dimension;
-}
 WGPU_EXPORT uint32_t wgpuQuerySetGetCount(WGPUQuerySet querySet) { return Q(querySet)->count; }
 WGPU_EXPORT WGPUQueryType wgpuQuerySetGetType(WGPUQuerySet querySet) { return Q(querySet)->type; }

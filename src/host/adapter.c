@@ -38,7 +38,17 @@ void wgv_host_send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_
     WGPUAdapterInfo info = WGPU_ADAPTER_INFO_INIT;
     WGPULimits limits = WGPU_LIMITS_INIT;
     WGPUSupportedFeatures features = WGPU_SUPPORTED_FEATURES_INIT;
-    ctx->procs->adapterGetInfo(adapter, &info);
+    /* The subgroup-matrix shapes travel chained onto the info, as Dawn
+     * gives them (an extension on the wire, docs/protocol.md). */
+    WGPUAdapterPropertiesSubgroupMatrixConfigs sg = WGPU_ADAPTER_PROPERTIES_SUBGROUP_MATRIX_CONFIGS_INIT;
+    bool has_sg = ctx->procs->adapterHasFeature(adapter, WGPUFeatureName_ChromiumExperimentalSubgroupMatrix);
+    if (has_sg)
+        info.nextInChain = &sg.chain;
+    if (ctx->procs->adapterGetInfo(adapter, &info) != WGPUStatus_Success && has_sg) {
+        info.nextInChain = NULL;
+        has_sg = false;
+        ctx->procs->adapterGetInfo(adapter, &info);
+    }
     ctx->procs->adapterGetLimits(adapter, &limits);
     ctx->procs->adapterGetFeatures(adapter, &features);
     /* The guest is told the policy's limits where they are lower. */
@@ -50,6 +60,8 @@ void wgv_host_send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_
     const void *const args[] = {&info, &limits, &features};
     wgv_host_send_reply(ctx, WGV_REPLY_ADAPTER_STATE, 0, handle, shapes, args, 3);
     ctx->procs->adapterInfoFreeMembers(info);
+    if (has_sg)
+        ctx->procs->adapterPropertiesSubgroupMatrixConfigsFreeMembers(sg);
     ctx->procs->supportedFeaturesFreeMembers(features);
 }
 
@@ -71,6 +83,7 @@ void wgv_host_exec_wgpuInstanceRequestAdapter(struct wgv_context *ctx,
     WGPURequestAdapterOptions options = WGPU_REQUEST_ADAPTER_OPTIONS_INIT;
     if (a->options)
         options = *a->options;
+    wgv_host_filter_toggles(ctx, "adapter", options.nextInChain);
     if (ctx->host->config.force_backend)
         options.backendType = (WGPUBackendType)ctx->host->config.force_backend;
     struct wgv_pending *p = wgv_host_pending_new(ctx, WGV_CB_RequestAdapterCallback,
@@ -98,6 +111,7 @@ void wgv_host_exec_wgpuAdapterRequestDevice(struct wgv_context *ctx,
     WGPULimits limits;
     if (a->descriptor)
         desc = *a->descriptor;
+    wgv_host_filter_toggles(ctx, "device", desc.nextInChain);
     if (desc.requiredLimits) {
         /* Requests above the policy get the policy (the adapter said so). */
         limits = *desc.requiredLimits;

@@ -236,6 +236,13 @@ struct wgv_hcb_RequestAdapterCallback wgv_host_adapter_unavailable(const char *w
 /* Whether an adapter the backend found may go to the guest. */
 bool wgv_host_adapter_allowed(struct wgv_context *ctx, void *adapter);
 
+/* Whether a guest may set Dawn toggle `name` (toggles.c): the built-in
+ * allowlist or the operator's allowed_toggles. */
+bool wgv_host_toggle_allowed(const struct wgv_host *host, const char *name);
+/* Drops, and logs, every toggle not allowed from the DawnTogglesDescriptors
+ * in a decoded chain; `what` names the request for the log. */
+void wgv_host_filter_toggles(struct wgv_context *ctx, const char *what, WGPUChainedStruct *chain);
+
 /* Sends an adapter's info, limits (capped by the policy) and features. */
 void wgv_host_send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_t handle);
 

@@ -35,6 +35,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: wgv-server [--socket PATH] [--backend LIB] [--null] [--once] [--record DIR] [--verbose]\n"
+            "                  [--allow-toggle NAME]...\n"
             "                  [--isolate [--no-seccomp] [--user NAME]] [--no-isolate] [--watchdog SECONDS]\n"
             "  --socket PATH  listen here (default: $WGV_SERVER, else $XDG_RUNTIME_DIR/wgv.sock)\n"
             "  --backend LIB  host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
             "                 server's own and root (default %d; 0: no limit); more are refused\n"
             "  --bulk-kib K   each guest's shared bulk area, a multiple of 4 (default 524288);\n"
             "                 larger transfers go through it in chunks\n"
+            "  --allow-toggle NAME  let guests set Dawn toggle NAME (repeatable); besides a\n"
+            "                 built-in few, toggles guests ask for are dropped and logged\n"
             "  --verbose      log connections and contexts\n"
             "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s;\n"
             "                 needed to serve other users than this server's own\n"
@@ -75,6 +78,8 @@ int main(int argc, char **argv)
         .max_guests_per_user = WGV_MAX_GUESTS_PER_USER,
     };
     bool watchdog_set = false;
+    const char *toggles[64];
+    size_t toggle_count = 0;
     const char *needs_isolate = NULL; /* an option that only workers take */
     char default_path[256];
     const char *env = getenv("WGV_SERVER");
@@ -122,6 +127,15 @@ int main(int argc, char **argv)
                 return 2;
             }
             cfg.bulk_size = v << 10;
+        }
+        else if (!strcmp(argv[i], "--allow-toggle") && i + 1 < argc) {
+            if (toggle_count == sizeof(toggles) / sizeof(toggles[0])) {
+                fprintf(stderr, "wgv-server: at most %zu --allow-toggle options\n", toggle_count);
+                return 2;
+            }
+            toggles[toggle_count++] = argv[++i];
+            cfg.allowed_toggles = toggles;
+            cfg.allowed_toggle_count = toggle_count;
         }
         else if (!strcmp(argv[i], "--record") && i + 1 < argc)
             cfg.record_dir = argv[++i];

@@ -155,6 +155,8 @@ struct wgv_server *wgv_server_create(const struct wgv_server_config *config, cha
         .force_backend = config->force_backend,
         .flags = config->allow_null ? WGV_HOST_ALLOW_NULL_ADAPTER : 0,
         .policy = config->policy,
+        .allowed_toggles = config->allowed_toggles,
+        .allowed_toggle_count = config->allowed_toggle_count,
         .log = host_log,
         .user = s,
     };

@@ -15,6 +15,8 @@ struct wgv_server_config {
     const char *backend_path; /* NULL: the default host WebGPU implementation */
     uint32_t force_backend;   /* see wgv_host_config */
     bool allow_null;          /* guests may get Dawn's Null adapter (WGV_HOST_ALLOW_NULL_ADAPTER) */
+    const char *const *allowed_toggles; /* Dawn toggles guests may set besides the */
+    size_t allowed_toggle_count;        /* built-in ones (wgv_host_config) */
     struct wgv_policy policy; /* per-guest quotas (zero fields: defaults) */
     uint64_t bulk_size;       /* each guest's bulk area in bytes (0: WGV_SHM_DEFAULT_BULK) */
     unsigned max_connections; /* stop accepting after this many; 0 = no limit */

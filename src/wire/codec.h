@@ -57,6 +57,8 @@ enum {
     WGV_M_ELEM_ENUM = 1u << 2, /* array elements are enums (`type` is the enum) */
     WGV_M_ELEM_OBJECT = 1u << 3, /* array elements are objects (`type`: its type) */
     WGV_M_ELEM_SCALAR = 1u << 4, /* array elements are scalars (`elem`: the kind) */
+    WGV_M_ELEM_CSTRING = 1u << 5, /* array elements are NUL-terminated strings,
+                                     each sent like a WGV_K_STRING */
 };
 
 #define WGV_NULL_LEN UINT64_MAX

@@ -181,6 +181,25 @@ static bool decode_string(struct decoder *d, uint8_t *at)
     return true;
 }
 
+/* An array element that is a C string: sent as a string, given to the
+ * implementation as a NUL-terminated copy in the arena (NULL stays NULL). */
+static bool decode_cstring(struct decoder *d, uint8_t *at)
+{
+    struct wgv_c_string s;
+    if (!decode_string(d, (uint8_t *)&s))
+        return false;
+    char *copy = NULL;
+    if (s.data) {
+        copy = arena_get(d, 1, s.length + 1);
+        if (!copy)
+            return false;
+        memcpy(copy, s.data, s.length);
+        copy[s.length] = '\0';
+    }
+    memcpy(at, &copy, sizeof(copy));
+    return true;
+}
+
 static bool decode_bytes(struct decoder *d, uint8_t *at, uint8_t *size_at, unsigned size_bytes)
 {
     uint32_t mode;
@@ -243,7 +262,7 @@ static bool decode_array(struct decoder *d, const struct wgv_member *m, uint8_t 
         uint64_t esize;
         if (m->flags & WGV_M_ELEM_ENUM)
             esize = 4;
-        else if (m->flags & WGV_M_ELEM_OBJECT)
+        else if (m->flags & (WGV_M_ELEM_OBJECT | WGV_M_ELEM_CSTRING))
             esize = sizeof(void *);
         else if (m->flags & WGV_M_ELEM_SCALAR)
             esize = wgv_scalar_size(m->elem);
@@ -271,6 +290,9 @@ static bool decode_array(struct decoder *d, const struct wgv_member *m, uint8_t 
                 if (!get_scalar(d, m->elem, &v))
                     return false;
                 store_uint(e, (unsigned)esize, v);
+            } else if (m->flags & WGV_M_ELEM_CSTRING) {
+                if (!decode_cstring(d, e))
+                    return false;
             } else {
                 if (!decode_shape(d, m->type, e))
                     return false;

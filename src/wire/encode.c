@@ -187,6 +187,11 @@ static void encode_array(const struct wgv_abi *abi, const struct wgv_codec_ops *
         } else if (m->flags & WGV_M_ELEM_SCALAR) {
             unsigned sz = wgv_scalar_size(m->elem);
             put_scalar(w, m->elem, load_uint(arr + sz * i, sz));
+        } else if (m->flags & WGV_M_ELEM_CSTRING) {
+            const char *str;
+            memcpy(&str, arr + sizeof(str) * i, sizeof(str));
+            struct wgv_c_string s = {str, WGV_C_STRLEN};
+            encode_string(w, (const uint8_t *)&s);
         } else {
             const struct wgv_shape *s = &abi->shapes[m->type];
             encode_shape(abi, ops, m->type, arr + (size_t)s->size * i, w);
