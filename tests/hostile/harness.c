@@ -66,7 +66,7 @@ void sleep_ms(int ms)
 
 /* ------------------------------------------------------------ the log */
 
-static char *read_all(const char *path, size_t *len)
+char *read_all(const char *path, size_t *len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)

@@ -85,7 +85,7 @@
 const char *good_exe;
 char *native_out;
 char tmpdir[200];
-static const char *server_exe, *native_exe, *huge_exe, *oob_exe;
+static const char *server_exe, *native_exe, *huge_exe, *oob_exe, *toggles_exe, *toggles_native_exe;
 
 
 /* ================================================================ server */
@@ -3145,6 +3145,38 @@ static void out_of_bounds_shader_accesses(void)
     guest_program(oob_exe, want);
 }
 
+/* The same shader through the Dawn front, from a device that asks for every
+ * unsafe Dawn toggle: the host drops and logs each, so robustness, zeroed
+ * workgroup memory and zeroed buffers all hold. Run on Dawn directly the
+ * toggles do apply (workgroup memory is not zeroed): the check can tell. */
+static void unsafe_toggles_never_reach_dawn(void)
+{
+    const char *want[] = {"memory around the binding and other buffers intact: yes",
+                          "out-of-range writes stayed in their binding: yes",
+                          "workgroup memory starts zeroed: yes",
+                          "new buffers start zeroed: yes",
+                          "result: ok",
+                          NULL};
+    guest_program(toggles_exe, want);
+    char *log = read_all(srv.log, NULL);
+    const char *dropped[] = {"'disable_robustness' (enabled) dropped", "'skip_validation' (enabled) dropped",
+                             "'disable_workgroup_init' (enabled) dropped",
+                             "'lazy_clear_resource_on_first_use' (disabled) dropped", NULL};
+    for (int i = 0; dropped[i] && !failed(); i++)
+        if (!log || !strstr(log, dropped[i]))
+            fail("the server did not log \"%s\"", dropped[i]);
+    free(log);
+    char outp[600];
+    snprintf(outp, sizeof(outp), "%s/toggles-native.out", tmpdir);
+    char *argv[] = {(char *)toggles_native_exe, NULL};
+    int st = wait_child(spawn(toggles_native_exe, argv, outp, NULL), 60000);
+    char *out = read_all(outp, NULL);
+    bool passed = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (!failed() && (passed || !out || !strstr(out, "workgroup memory starts zeroed: no")))
+        fail("on Dawn directly the toggles changed nothing: %.400s", out ? out : "");
+    free(out);
+}
+
 /* ================================================================ main */
 
 /* The hand-written CreateBuffer body must match the generated encoder's. */
@@ -3211,8 +3243,9 @@ static void remove_tmpdir(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: hostile SERVER GOOD_WIRE GOOD_NATIVE HUGE_ALLOC OOB_SHADER\n");
+    if (argc != 8) {
+        fprintf(stderr, "usage: hostile SERVER GOOD_WIRE GOOD_NATIVE HUGE_ALLOC OOB_SHADER "
+                        "OOB_TOGGLES OOB_TOGGLES_NATIVE\n");
         return 2;
     }
     /* The well-behaved guests check results, not speed: 64 of them on a
@@ -3223,6 +3256,8 @@ int main(int argc, char **argv)
     native_exe = argv[3];
     huge_exe = argv[4];
     oob_exe = argv[5];
+    toggles_exe = argv[6];
+    toggles_native_exe = argv[7];
     signal(SIGPIPE, SIG_IGN);
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/wgv-hostile.XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -3387,6 +3422,7 @@ int main(int argc, char **argv)
     /* through the ordinary API */
     ATTACK(huge_allocations_through_the_api);
     ATTACK(out_of_bounds_shader_accesses);
+    ATTACK(unsafe_toggles_never_reach_dawn);
 
     server_stop();
     fprintf(stderr, "hostile: %lld ms in all; server logs in %s\n", (long long)(now_ms() - t0),

@@ -82,6 +82,8 @@ extern char tmpdir[200];
 /* Runs a guest-library program against the server; returns its exit status
  * (or -1) and its stdout in out (malloc'ed). */
 int run_program(const char *exe, int timeout_ms, char **out);
+/* The whole file at path (NUL-terminated, its size in *len if len), or NULL. */
+char *read_all(const char *path, size_t *len);
 
 /* ------------------------------------------------------------ raw guest */
 

@@ -2,7 +2,12 @@
  * out of range. WebGPU's robustness must hold through the host: every
  * out-of-range access stays inside the binding (or is dropped), memory
  * next to it is untouched, reads yield values that exist in the binding or
- * zero, and the host survives. Prints "result: ok". */
+ * zero, and the host survives. Prints "result: ok".
+ *
+ * Built with -DOOB_UNSAFE_TOGGLES against the pinned Dawn's header (and
+ * linked to libwebgpu_dawn.so), the device asks for every toggle that would
+ * switch those guarantees off (disable_robustness, skip_validation, ...):
+ * the host must drop them, so the same checks hold. */
 #include "../parity/util.h"
 
 static const char *shader =
@@ -25,9 +30,113 @@ static const char *shader =
 
 #define WORDS 64 /* words of the `data` binding */
 
+#ifdef OOB_UNSAFE_TOGGLES
+/* Workgroup memory starts zeroed (what disable_workgroup_init switches
+ * off): one dispatch fills it with a pattern, the next reads it before
+ * writing. And a new buffer starts zeroed (what disabling
+ * lazy_clear_resource_on_first_use switches off), even where a destroyed
+ * one held a pattern. */
+static const char *fill_shader =
+    "var<workgroup> scratch : array<u32, 1024>;\n"
+    "@group(0) @binding(0) var<storage, read_write> out : array<u32>;\n"
+    "@compute @workgroup_size(64)\n"
+    "fn fill(@builtin(local_invocation_index) i : u32) {\n"
+    "  for (var k = i; k < 1024u; k += 64u) { scratch[k] = 0xa5a50000u + k; }\n"
+    "  workgroupBarrier();\n"
+    "  out[i] = scratch[(i * 7u) % 1024u];\n"
+    "}\n"
+    "@compute @workgroup_size(64)\n"
+    "fn peek(@builtin(local_invocation_index) i : u32) {\n"
+    "  var acc = 0u;\n"
+    "  for (var k = i; k < 1024u; k += 64u) { acc |= scratch[k]; }\n"
+    "  out[i] = acc;\n"
+    "  workgroupBarrier();\n"
+    "  scratch[i] = 1u;\n"
+    "}\n";
+
+static int fresh_memory_is_zero(struct ctx *c)
+{
+    WGPUBuffer out = make_buffer(c, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc, 64 * 4);
+    WGPUComputePipeline fill = make_compute(c, fill_shader, "fill");
+    WGPUComputePipeline peek = make_compute(c, fill_shader, "peek");
+    WGPUBindGroupLayout bgl = wgpuComputePipelineGetBindGroupLayout(fill, 0);
+    WGPUBindGroupEntry e = {.binding = 0, .buffer = out, .size = WGPU_WHOLE_SIZE};
+    WGPUBindGroupDescriptor bgd = {.layout = bgl, .entryCount = 1, .entries = &e};
+    WGPUBindGroup bg = wgpuDeviceCreateBindGroup(c->device, &bgd);
+    WGPUBindGroupLayout bgl2 = wgpuComputePipelineGetBindGroupLayout(peek, 0);
+    bgd.layout = bgl2;
+    WGPUBindGroup bg2 = wgpuDeviceCreateBindGroup(c->device, &bgd);
+    int zero = 1;
+    for (int round = 0; round < 4; round++) {
+        WGPUCommandEncoder enc = encoder(c);
+        WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, NULL);
+        wgpuComputePassEncoderSetPipeline(pass, fill);
+        wgpuComputePassEncoderSetBindGroup(pass, 0, bg, 0, NULL);
+        wgpuComputePassEncoderDispatchWorkgroups(pass, 1, 1, 1);
+        wgpuComputePassEncoderSetPipeline(pass, peek);
+        wgpuComputePassEncoderSetBindGroup(pass, 0, bg2, 0, NULL);
+        wgpuComputePassEncoderDispatchWorkgroups(pass, 1, 1, 1);
+        wgpuComputePassEncoderEnd(pass);
+        wgpuComputePassEncoderRelease(pass);
+        submit(c, enc);
+        uint32_t got[64];
+        CHECK(read_buffer(c, out, 0, got, sizeof got));
+        for (int i = 0; i < 64; i++)
+            zero &= got[i] == 0;
+    }
+    say("workgroup memory starts zeroed: %s", zero ? "yes" : "no");
+    /* A destroyed buffer's pattern must not show through a new one. */
+    int clear = 1;
+    for (int round = 0; round < 8; round++) {
+        uint32_t pattern[1024];
+        for (int i = 0; i < 1024; i++)
+            pattern[i] = 0x5a5a0000u + (uint32_t)i;
+        WGPUBuffer old = make_buffer_data(c, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc,
+                                          pattern, sizeof pattern);
+        wgpuBufferDestroy(old);
+        wgpuBufferRelease(old);
+        WGPUBuffer fresh = make_buffer(c, WGPUBufferUsage_Storage | WGPUBufferUsage_CopySrc,
+                                       sizeof pattern);
+        uint32_t got[1024];
+        CHECK(read_buffer(c, fresh, 0, got, sizeof got));
+        for (int i = 0; i < 1024; i++)
+            clear &= got[i] == 0;
+        wgpuBufferRelease(fresh);
+    }
+    say("new buffers start zeroed: %s", clear ? "yes" : "no");
+    wgpuBindGroupRelease(bg2);
+    wgpuBindGroupLayoutRelease(bgl2);
+    wgpuBindGroupRelease(bg);
+    wgpuBindGroupLayoutRelease(bgl);
+    wgpuComputePipelineRelease(peek);
+    wgpuComputePipelineRelease(fill);
+    wgpuBufferRelease(out);
+    return zero && clear;
+}
+#endif
+
 int main(void)
 {
     struct ctx c;
+#ifdef OOB_UNSAFE_TOGGLES
+    static const char *const unsafe[] = {"disable_robustness", "skip_validation",
+                                         "disable_workgroup_init", "allow_unsafe_apis",
+                                         "disable_polyfills_on_integer_div_and_mod"};
+    static const char *const off[] = {"lazy_clear_resource_on_first_use"};
+    WGPUDawnTogglesDescriptor toggles = WGPU_DAWN_TOGGLES_DESCRIPTOR_INIT;
+    toggles.enabledToggles = unsafe;
+    toggles.enabledToggleCount = sizeof(unsafe) / sizeof(unsafe[0]);
+    toggles.disabledToggles = off;
+    toggles.disabledToggleCount = 1;
+    util_device_chain = &toggles.chain;
+    static const char *const unsafe_instance[] = {"allow_unsafe_apis"};
+    WGPUDawnTogglesDescriptor itoggles = WGPU_DAWN_TOGGLES_DESCRIPTOR_INIT;
+    itoggles.enabledToggles = unsafe_instance;
+    itoggles.enabledToggleCount = 1;
+    WGPUInstanceDescriptor idesc = WGPU_INSTANCE_DESCRIPTOR_INIT;
+    idesc.nextInChain = &itoggles.chain;
+    util_instance_descriptor = &idesc;
+#endif
     ctx_init(&c);
 
     /* One buffer holds a guard zone, the `data` binding and another guard
@@ -104,6 +213,10 @@ int main(void)
     }
     say("out-of-range reads returned values of their binding or zero: %s", reads ? "yes" : "no");
     CHECK(reads);
+
+#ifdef OOB_UNSAFE_TOGGLES
+    CHECK(fresh_memory_is_zero(&c));
+#endif
 
     /* The device still works after. */
     uint32_t in[64], back[64];

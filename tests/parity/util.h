@@ -304,12 +304,18 @@ static inline void util_on_device(WGPURequestDeviceStatus status, WGPUDevice dev
     r->done = 1;
 }
 
+/* Chained onto the device descriptor of util_request_device, and the
+ * instance descriptor ctx_init uses (NULL: none). */
+static WGPUChainedStruct *util_device_chain;
+static const WGPUInstanceDescriptor *util_instance_descriptor;
+
 /* Requests a device from ctx->adapter with the given features (may be 0)
  * and the util's lost / uncaptured-error callbacks. */
 static inline WGPUDevice util_request_device(struct ctx *c, size_t feature_count,
                                              const WGPUFeatureName *features)
 {
     WGPUDeviceDescriptor dd = {
+        .nextInChain = util_device_chain,
         .label = sv("parity device"),
         .requiredFeatureCount = feature_count,
         .requiredFeatures = features,
@@ -338,7 +344,7 @@ static inline void ctx_init_features(struct ctx *c, size_t feature_count,
                                      const WGPUFeatureName *features)
 {
     memset(c, 0, sizeof *c);
-    c->instance = wgpuCreateInstance(NULL);
+    c->instance = wgpuCreateInstance(util_instance_descriptor);
     if (!c->instance) {
         say("no instance");
         exit(1);

@@ -6,6 +6,12 @@
  * with ThreadSanitizer (build-tsan), which fails it on any data race in the
  * guest library.
  *
+ * Built twice: against the standard header (guest-threads) and against the
+ * pinned Dawn's, linked to libwebgpu_dawn.so (guest-threads-dawn, with
+ * GUEST_THREADS_DAWN), where the device asks for Dawn's
+ * ImplicitDeviceSynchronization: the promise that any thread may call
+ * anything, which this test holds the library to.
+ *
  * Usage: guest-threads WGV_SERVER_BINARY (a private server is started). */
 #include <webgpu/webgpu.h>
 
@@ -25,7 +31,13 @@
 
 #include "harness.h"
 
-#define WORKERS 6
+#ifdef GUEST_THREADS_DAWN
+#define SUITE "guest-threads-dawn"
+#else
+#define SUITE "guest-threads"
+#endif
+
+#define WORKERS 8
 #define ROUNDS 40
 #define N 64
 
@@ -268,10 +280,14 @@ static void stop_server(void)
 
 static bool setup(void)
 {
-    WGPUInstanceFeatureName f = WGPUInstanceFeatureName_TimedWaitAny;
     WGPUInstanceDescriptor id = WGPU_INSTANCE_DESCRIPTOR_INIT;
+#ifdef GUEST_THREADS_DAWN
+    id.capabilities.timedWaitAnyEnable = 1;
+#else
+    WGPUInstanceFeatureName f = WGPUInstanceFeatureName_TimedWaitAny;
     id.requiredFeatureCount = 1;
     id.requiredFeatures = &f;
+#endif
     instance = wgpuCreateInstance(&id);
     if (!instance)
         return false;
@@ -283,6 +299,15 @@ static bool setup(void)
         return false;
     WGPUDeviceDescriptor dd = WGPU_DEVICE_DESCRIPTOR_INIT;
     dd.uncapturedErrorCallbackInfo.callback = on_uncaptured;
+#ifdef GUEST_THREADS_DAWN
+    WGPUFeatureName sync = WGPUFeatureName_ImplicitDeviceSynchronization;
+    if (!wgpuAdapterHasFeature(adapter, sync)) {
+        fprintf(stderr, "the adapter lacks ImplicitDeviceSynchronization\n");
+        return false;
+    }
+    dd.requiredFeatureCount = 1;
+    dd.requiredFeatures = &sync;
+#endif
     WGPURequestDeviceCallbackInfo dc = WGPU_REQUEST_DEVICE_CALLBACK_INFO_INIT;
     dc.mode = WGPUCallbackMode_WaitAnyOnly, dc.callback = on_device, dc.userdata1 = &device;
     w = (WGPUFutureWaitInfo){wgpuAdapterRequestDevice(adapter, &dd, dc), 0};
@@ -331,7 +356,7 @@ int main(int argc, char **argv)
     if (!start_server(argv[1]) || !setup()) {
         fprintf(stderr, "no server, adapter, device or pipeline\n");
         stop_server();
-        printf("guest-threads: 0 passed, 1 failed\n");
+        printf(SUITE ": 0 passed, 1 failed\n");
         return 1;
     }
     RUN(test_threads_share_a_device_without_a_lock);
@@ -341,5 +366,5 @@ int main(int argc, char **argv)
     wgpuAdapterRelease(adapter);
     wgpuInstanceRelease(instance);
     stop_server();
-    return harness_finish("guest-threads");
+    return harness_finish(SUITE);
 }
