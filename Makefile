@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTIONS ?= -Dwerror=true
 
-.PHONY: all deps build run run-vm check bench fuzz clean
+.PHONY: all deps build run run-vm check check-clients bench fuzz clean
 
 all: build
 
@@ -24,6 +24,10 @@ run-vm: build
 check: build
 	@scripts/bootstrap --fuzz --vm
 	@scripts/check $(BUILD)
+
+check-clients: build
+	@scripts/bootstrap --clients
+	@scripts/check-clients $(BUILD)
 
 bench: build
 	@scripts/bench $(BUILD)
