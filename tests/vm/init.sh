@@ -10,6 +10,8 @@
 #            run's transcript on the host)
 #   example  exit 0; if /expected/NAME.png exists, /tmp/NAME.png must be
 #            byte-identical to it; stdout is shown (timings)
+#   client   a dynamically linked program (its libraries in /lib): exit 0;
+#            its whole stdout is shown, for the host to check
 /bin/busybox mkdir -p /proc /sys /dev /tmp /out
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -44,7 +46,11 @@ while read -r name kind args; do
   [ -n "$name" ] || continue
   start=$(uptime_s)
   # shellcheck disable=SC2086
-  "/bin/$name" $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
+  if [ "$kind" = client ]; then
+    LD_LIBRARY_PATH=/lib "/bin/$name" $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
+  else
+    "/bin/$name" $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
+  fi
   rc=$?
   secs=$(awk "BEGIN { printf \"%.2f\", $(uptime_s) - $start }")
   why=""
@@ -60,6 +66,7 @@ while read -r name kind args; do
     passed=$((passed + 1))
     say "ok   $name ($secs s)"
     [ "$kind" = example ] && show 20 <"/out/$name.txt"
+    [ "$kind" = client ] && show 100000 <"/out/$name.txt"
   else
     failed=$((failed + 1))
     say "FAIL $name ($secs s): $why"
