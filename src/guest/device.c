@@ -42,6 +42,10 @@ static WGPUStatus get_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
 {
     if (!info || !a->have_state)
         return WGPUStatus_Error;
+    /* The front fills the chained outputs first, or refuses them. */
+    WGPUStatus st = wgv_front_adapter_info(a, info);
+    if (st != WGPUStatus_Success)
+        return st;
     WGPUChainedStruct *chain = info->nextInChain;
     *info = a->info;
     info->nextInChain = chain;
@@ -49,7 +53,7 @@ static WGPUStatus get_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
     info->architecture = wgv_string_copy(a->info.architecture);
     info->device = wgv_string_copy(a->info.device);
     info->description = wgv_string_copy(a->info.description);
-    return wgv_front_adapter_info(a, info);
+    return WGPUStatus_Success;
 }
 
 static WGPUStatus get_limits(bool have, const WGPULimits *from, WGPULimits *limits)

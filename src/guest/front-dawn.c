@@ -83,9 +83,13 @@ void wgv_front_adapter_state(struct wgv_adapter *a, const WGPUAdapterInfo *decod
 WGPUStatus wgv_front_adapter_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
 {
     const struct dawn_adapter *da = a->front;
+    /* As Dawn: an output this library cannot fill, or one whose feature
+     * the adapter lacks, is an error. */
+    for (WGPUChainedStruct *l = info->nextInChain; l; l = l->next)
+        if (l->sType != WGPUSType_AdapterPropertiesSubgroupMatrixConfigs ||
+            !wgv_features_has(&a->features, WGPUFeatureName_ChromiumExperimentalSubgroupMatrix))
+            return WGPUStatus_Error;
     for (WGPUChainedStruct *l = info->nextInChain; l; l = l->next) {
-        if (l->sType != WGPUSType_AdapterPropertiesSubgroupMatrixConfigs)
-            return WGPUStatus_Error; /* an output this library cannot fill */
         WGPUAdapterPropertiesSubgroupMatrixConfigs *sg = (void *)l;
         sg->configCount = 0;
         sg->configs = NULL;

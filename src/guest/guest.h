@@ -153,8 +153,8 @@ struct wgv_adapter {
 
 /* Each front's share of an adapter's state (front-standard.c,
  * front-dawn.c): keeping what its ABI adds to the decoded AdapterInfo
- * (chained output structs), filling the caller's chain in GetInfo, and
- * freeing what it kept. */
+ * (chained output structs), filling the caller's chain in GetInfo (or
+ * refusing it, touching nothing), and freeing what it kept. */
 void wgv_front_adapter_state(struct wgv_adapter *a, const WGPUAdapterInfo *decoded);
 WGPUStatus wgv_front_adapter_info(struct wgv_adapter *a, WGPUAdapterInfo *info);
 void wgv_front_adapter_free(struct wgv_adapter *a);
