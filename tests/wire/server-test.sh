@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # wgv-server as a service: many guests at once, a clean end on SIGTERM
 # (idle, and with a guest connected), thread mode's limits (another user's
-# guest is refused, the watchdog ends a guest whose shader never ends).
+# guest is refused, the watchdog ends a guest whose shader never ends), a
+# Dawn toggle the operator allows.
 # Usage: server-test.sh BUILD_DIR
 set -u
 build=$1
@@ -201,6 +202,27 @@ $(tail -5 "$tmp/watchdog.log")"
     bad sigterm_with_a_thread_stuck_in_the_backend "exit $src after $ms ms, socket left: $([ -e "$sock" ] && echo yes || echo no)
 $(tail -3 "$tmp/watchdog.log")"
   fi
+fi
+
+# 7. The operator widens the toggle allowlist (--allow-toggle): that toggle
+#    reaches Dawn (workgroup memory is no longer zeroed) while the guest's
+#    other unsafe toggles are still dropped and logged.
+toggles=$build/tests/hostile/hostile-oob-toggles
+sock=$tmp/t.sock
+"$server" --socket "$sock" --verbose --allow-toggle disable_workgroup_init 2>"$tmp/toggles.log" &
+spid=$!
+for _ in $(seq 1 200); do [ -S "$sock" ] && break; sleep 0.05; done
+WGV_SERVER=$sock timeout 120 "$toggles" >"$tmp/toggles.out" 2>&1
+kill -TERM $spid
+wait $spid
+if grep -q "workgroup memory starts zeroed: no" "$tmp/toggles.out" &&
+   grep -q "out-of-range writes stayed in their binding: yes" "$tmp/toggles.out" &&
+   grep -q "'disable_robustness' (enabled) dropped" "$tmp/toggles.log" &&
+   ! grep -q "'disable_workgroup_init'" "$tmp/toggles.log"; then
+  ok operator_allowed_toggle_reaches_dawn
+else
+  bad operator_allowed_toggle_reaches_dawn "$(grep -E 'zeroed|binding' "$tmp/toggles.out" | tr '\n' ' ')
+$(grep toggle "$tmp/toggles.log" | tail -3)"
 fi
 
 if [ $skipped -gt 0 ]; then
