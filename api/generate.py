@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates C sources from an API description (api/*.json).
 
-  generate.py header     DESCRIPTION -o OUT [--guard NAME]
+  generate.py header     DESCRIPTION -o OUT [--guard NAME] [--part NAME]
   generate.py abi-test   DESCRIPTION -o OUT --include HEADER
   generate.py init-test  DESCRIPTION -o OUT --include HEADER
 
@@ -52,13 +52,17 @@ def main(argv):
     ap.add_argument("description", help="api/webgpu.json, api/dawn.json, ...")
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--guard", help="include guard of the header")
+    ap.add_argument("--part", help="header: emit the further header of this name (wgpu.h) instead of the main one")
+    ap.add_argument("--main-header", default="webgpu.h",
+                    help="header: how --part's header includes the main one")
     ap.add_argument("--include", default="webgpu/webgpu.h",
                     help="header the test programs include (as \"...\")")
     args = ap.parse_args(argv)
     try:
         api = Api(args.description)
         if args.emit == "header":
-            text = emit_header(api, args.guard or default_guard(args.output), GENERATOR + " header")
+            text = emit_header(api, args.guard or default_guard(args.output), GENERATOR + " header",
+                               args.part, args.main_header)
         elif args.emit == "abi-test":
             text = emit_abi_test(api, args.include, GENERATOR + " abi-test")
         else:

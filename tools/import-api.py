@@ -74,6 +74,33 @@ ABIS = {
     },
 }
 
+# wgpu-native: measured from its headers with tools/measure-abi.py (the
+# facts), read with the standard description of the webgpu-headers revision
+# that release pins and tools/wgpu-native-semantics.json (for wgpu.h).
+# Built only when --wgpu-native names the folder holding both.
+ABIS["wgpu-native"] = {
+    "facts": "wgpu-native-abi-facts.txt",
+    "semantics": "webgpu.json",
+    "flavour": "yml",
+    "extra_semantics": "wgpu-native-semantics.json",
+    "output": "wgpu-native.json",
+    "abi": {
+        "name": "wgpu-native-29.0.1.1",
+        "summary": "wgpu-native's webgpu.h and wgpu.h, which programs built for wgpu-native compile against",
+        "source": {
+            "project": "gfx-rs/wgpu-native",
+            "revision": "v29.0.1.1 (6aed50955d934ac36049ba8d002034841633ae02)",
+            "headers": "webgpu-native/webgpu-headers 673658bc2bd70ec39fc55ebe6bb0173cf6d0a603",
+            "date": "2026-05-07",
+        },
+        "library": {"file": "libwgpu_native.so"},
+        "identify_by": {
+            "exports": ["wgpuGetVersion", "wgpuDevicePoll", "wgpuComputePassEncoderSetImmediates"],
+            "lacks": ["wgpuGetInstanceCapabilities", "wgpuDeviceTick"],
+        },
+    },
+}
+
 TARGET = {"arch": "x86_64", "data_model": "LP64", "pointer_size": 8}
 
 SCALAR_KINDS = {
@@ -102,11 +129,20 @@ def norm(name):
 # facts files
 
 def parse_facts(path):
+    """The facts file as lists and dicts. Items after a "file NAME" line
+    (the facts of a further header, wgpu-native's wgpu.h) carry "header":
+    NAME; facts["header_of"] maps their names to it."""
     facts = {
         "constants": [], "scalars": [], "enums": {}, "flags": {}, "objects": [],
-        "callbacks": [], "functions": [], "structs": [],
+        "callbacks": [], "functions": [], "structs": [], "enum_prefix": {}, "header_of": {},
     }
     cur = None
+    header = None
+
+    def origin(name):
+        if header:
+            facts["header_of"][name] = header
+
     with open(path, encoding="utf-8") as f:
         for lineno, raw in enumerate(f, 1):
             line = raw.rstrip("\n")
@@ -123,24 +159,42 @@ def parse_facts(path):
                     "init_raw": m.group(6).strip(),
                 })
                 continue
+            if line.startswith("  variant "):
+                m = re.match(r"  variant (\w+)\.(\w+)\.(\w+) : (.+?) @(\d+) size (\d+)$", line)
+                if not m or cur is None or not cur["members"] or cur["members"][-1]["name"] != m.group(2):
+                    fail("%s: bad variant line" % where)
+                cur["members"][-1].setdefault("variants", []).append({
+                    "name": m.group(3), "ctype_raw": m.group(4),
+                    "offset": int(m.group(5)), "size": int(m.group(6))})
+                continue
             word = line.split(" ", 1)[0]
-            if word == "const":
+            if word == "file":
+                header = line.split()[1]
+            elif word == "const":
                 m = re.match(r"const (\w+) = (.+)$", line)
                 facts["constants"].append({"name": m.group(1), "value": m.group(2).strip()})
+                origin(m.group(1))
             elif word == "scalar":
                 m = re.match(r"scalar (\w+) = (.+)$", line)
                 facts["scalars"].append({"name": m.group(1), "ctype": m.group(2).strip()})
+                origin(m.group(1))
+            elif word == "enumprefix":
+                m = re.match(r"enumprefix (\w+) (\w+)$", line)
+                facts["enum_prefix"][m.group(1)] = m.group(2)
             elif word == "enum":
                 m = re.match(r"enum (\w+) (\w+) = (0x[0-9A-Fa-f]+)$", line)
                 facts["enums"].setdefault(m.group(1), []).append((m.group(2), int(m.group(3), 16)))
+                origin(m.group(1))
             elif word == "flags":
                 m = re.match(r"flags (\w+) : (\w+)$", line)
                 facts["flags"][m.group(1)] = {"base": m.group(2), "entries": []}
+                origin(m.group(1))
             elif word == "flag":
                 m = re.match(r"flag (\w+) (\w+) = (0x[0-9A-Fa-f]+)$", line)
                 facts["flags"][m.group(1)]["entries"].append((m.group(2), int(m.group(3), 16)))
             elif word == "object":
                 facts["objects"].append(line.split()[1])
+                origin(line.split()[1])
             elif word in ("callback", "function"):
                 m = re.match(r"(?:callback|function) (\w+) returns (.+?) params \((.*)\)$", line)
                 if not m:
@@ -152,11 +206,15 @@ def parse_facts(path):
                         params.append({"name": pm.group(2), "ctype_raw": pm.group(1)})
                 facts["callbacks" if word == "callback" else "functions"].append(
                     {"name": m.group(1), "ret_raw": m.group(2).strip(), "params": params})
+                origin(m.group(1))
             elif word == "struct":
-                m = re.match(r"struct (\w+) size (\d+) align (\d+)$", line)
+                # " init MACRO" (or "-": the header has none) is measured by
+                # tools/measure-abi.py; older facts files lack it
+                m = re.match(r"struct (\w+) size (\d+) align (\d+)(?: init (\w+|-))?$", line)
                 cur = {"name": m.group(1), "size": int(m.group(2)), "align": int(m.group(3)),
-                       "members": []}
+                       "members": [], "init_macro": m.group(4)}
                 facts["structs"].append(cur)
+                origin(m.group(1))
             else:
                 fail("%s: unknown line" % where)
     return facts
@@ -181,7 +239,7 @@ def parse_ctype(ct):
         return "char", 2, True
     toks = ct.replace("struct ", "").split()
     depth = toks.count("*")
-    base = toks[0]
+    base = [t for t in toks if t != "const"][0]  # wgpu.h also writes "const T *"
     const = "const" in toks
     return base, depth, const
 
@@ -334,6 +392,26 @@ def load_dawn_semantics(path):
     return sem
 
 
+def add_extra_semantics(sem, path):
+    """Merges a project-made semantics file (tools/wgpu-native-semantics.json)
+    into upstream semantics: enum extensions, chain roots, argument facts."""
+    d = json.load(open(path, encoding="utf-8"))
+    sem["enum_extends"] = dict(d.get("enum_extends", {}))
+    for cname, roots in d.get("chain_roots", {}).items():
+        st = sem["structs"].setdefault(norm(cname[4:]), {
+            "members": {}, "macro": None, "extends": [], "direction": None,
+            "free_members": False, "tags": []})
+        st["extends"] = [norm(r[4:]) for r in roots]
+    for fname, args in d.get("args", {}).items():
+        fn = sem["functions"].setdefault(norm(fname[4:]), {"args": {}, "ret": None, "tags": []})
+        for aname, a in args.items():
+            info = {"array": False, "length": None, "optional": False, "string": None,
+                    "pointer": None, "default": None, "owned": False, "tags": []}
+            info.update(a)
+            fn["args"][norm(aname)] = info
+    return sem
+
+
 # --------------------------------------------------------------------------
 # building one description
 
@@ -347,6 +425,10 @@ class Builder:
         self.flag_names = set(facts["flags"])
         self.object_names = set(facts["objects"])
         self.callback_names = set(c["name"] for c in facts["callbacks"]) | {"WGPUProc"}
+        # scalar typedefs besides WGPUFlags and WGPUBool (wgpu.h's
+        # WGPUSubmissionIndex): their kind is their C type's
+        self.scalar_types = {s["name"]: SCALAR_KINDS[s["ctype"]] for s in facts["scalars"]
+                             if s["name"] not in SCALAR_KINDS and s["ctype"] in SCALAR_KINDS}
         self.struct_by_name = {s["name"]: s for s in facts["structs"]}
         self.cbinfo_names = set(
             s["name"] for s in facts["structs"]
@@ -385,7 +467,7 @@ class Builder:
 
         def find_count():
             ln = info.get("length")
-            if isinstance(ln, int):
+            if isinstance(ln, int) or ln == "return":
                 return ln
             if isinstance(ln, str):
                 for sname, _ in siblings:
@@ -401,6 +483,14 @@ class Builder:
                             stem = prev[: -len(suffix)]
                             if len(stem) >= 3 and name.startswith(stem[:-1]):
                                 return prev
+            if index + 1 < len(siblings):
+                # wgpu.h puts some counts after their array (buffers, bufferCount)
+                nxt, nct = siblings[index + 1]
+                nbase = parse_ctype(split_ctype(nct)[0])
+                if nbase[1] == 0 and nbase[0] == "size_t" and nxt.endswith("Count"):
+                    stem = nxt[:-len("Count")]
+                    if len(stem) >= 3 and name.startswith(stem[:-1]) and name != nxt:
+                        return nxt
             return None
 
         if depth == 0:
@@ -408,6 +498,8 @@ class Builder:
                 return {"kind": "void"}
             if base in SCALAR_KINDS:
                 rec["kind"] = SCALAR_KINDS[base]
+            elif base in self.scalar_types:
+                rec["kind"] = self.scalar_types[base]
             elif base in self.enum_names:
                 rec.update(kind="enum", type=base)
             elif base in self.flag_names:
@@ -461,8 +553,13 @@ class Builder:
         is_array = info.get("array") or count is not None
         if base == "char" and depth == 2:
             elem = {"kind": "cstring"}
-        elif base in SCALAR_KINDS:
-            elem = {"kind": SCALAR_KINDS[base]}
+        elif base in SCALAR_KINDS or base in self.scalar_types:
+            elem = {"kind": SCALAR_KINDS.get(base) or self.scalar_types[base]}
+            if not is_array:
+                # a pointer to one optional number (wgpu.h: a submission
+                # index, a budget): an array of one, like the device below
+                count = 1
+                is_array = True
         elif base in self.enum_names:
             elem = {"kind": "enum", "type": base}
         elif base in self.flag_names:
@@ -595,6 +692,9 @@ class Builder:
                 self.unmatched.append("struct " + name)
             mem_names = [(m["name"], m["ctype_raw"]) for m in s["members"]]
             members = []
+            # a struct the header gives no INIT macro (wgpu.h's, measured by
+            # tools/measure-abi.py) gets none, nor member defaults
+            has_init = s.get("init_macro") != "-"
             for i, m in enumerate(s["members"]):
                 ctype, nullable = split_ctype(m["ctype_raw"])
                 info = self.sem_member(name, m["name"])
@@ -602,9 +702,17 @@ class Builder:
                 if nullable:
                     rec["nullable"] = True
                 rec.update(offset=m["offset"], size=m["size"])
+                if "variants" in m:
+                    rec.update(self.union_record(m, name))
+                    members.append(rec)
+                    continue
                 k = self.classify(m["name"], ctype, nullable, info, mem_names, i, "member")
                 if name == "WGPUStringView" and m["name"] == "data":
                     k = {"kind": "cstring", "optional": True}
+                if not has_init:
+                    rec.update(k)
+                    members.append(rec)
+                    continue
                 init = self.normalize_init(m["init_raw"])
                 derived = init is None
                 if derived:
@@ -638,8 +746,11 @@ class Builder:
                 kind = "extensible"
             else:
                 kind = "standalone"
-            rec = {"name": name, "kind": kind, "size": s["size"], "align": s["align"],
-                   "init_macro": self.init_macro(name)}
+            rec = {"name": name, "kind": kind, "size": s["size"], "align": s["align"]}
+            if has_init:
+                rec["init_macro"] = s.get("init_macro") or self.init_macro(name)
+            if name in self.f["header_of"]:
+                rec["header"] = self.f["header_of"][name]
             if kind == "chained":
                 rec["stype"] = name[4:]
                 rec["extends"] = []
@@ -657,6 +768,27 @@ class Builder:
             rec["members"] = members
             out.append(rec)
         return out
+
+    def with_header(self, name, rec):
+        """rec, marked with the header file that declares `name` when that
+        is not the ABI's first (wgpu.h)."""
+        h = self.f["header_of"].get(name)
+        if h:
+            rec = dict(rec)
+            rec["header"] = h
+        return rec
+
+    def union_record(self, m, sname):
+        """A member that is a C union (wgpu.h's WGPUNativeDisplayHandle.data):
+        each variant is a value record at an offset inside it."""
+        variants = []
+        names = [(v["name"], v["ctype_raw"]) for v in m["variants"]]
+        for i, v in enumerate(m["variants"]):
+            ctype, nullable = split_ctype(v["ctype_raw"])
+            vr = {"name": v["name"], "ctype": ctype, "offset": v["offset"], "size": v["size"]}
+            vr.update(self.classify(v["name"], ctype, nullable, None, names, i, "member"))
+            variants.append(vr)
+        return {"kind": "union", "variants": variants}
 
     @staticmethod
     def is_length_name(_other, mname):
@@ -841,20 +973,29 @@ class Builder:
             desc["constants"].append({"name": c["name"], "ctype": ctype, "value": v})
         desc["scalars"] = []
         for s in f["scalars"]:
-            desc["scalars"].append({"name": s["name"], "ctype": s["ctype"],
-                                    "kind": SCALAR_KINDS.get(s["ctype"], s["ctype"]),
-                                    "size": SCALAR_SIZES[SCALAR_KINDS[s["ctype"]]]})
+            desc["scalars"].append(self.with_header(s["name"], {
+                "name": s["name"], "ctype": s["ctype"], "kind": SCALAR_KINDS.get(s["ctype"], s["ctype"]),
+                "size": SCALAR_SIZES[SCALAR_KINDS[s["ctype"]]]}))
         desc["enums"] = []
+        extends = self.sem.get("enum_extends", {})
         for name, entries in f["enums"].items():
             force = [v for n, v in entries if n == "Force32"]
-            if force != [0x7FFFFFFF]:
-                fail("enum %s without Force32" % name)
-            desc["enums"].append({"name": name, "bits": 32, "force32": True,
-                                  "entries": [{"name": n, "value": v} for n, v in entries if n != "Force32"]})
+            if force not in ([0x7FFFFFFF], []):
+                fail("enum %s with Force32 %s" % (name, force))
+            rec = {"name": name, "bits": 32, "force32": bool(force)}
+            if name in f["enum_prefix"]:
+                rec["entry_prefix"] = f["enum_prefix"][name]
+            if name in extends:
+                if extends[name] not in f["enums"]:
+                    fail("enum %s extends %s, which this ABI lacks" % (name, extends[name]))
+                rec["extends"] = extends[name]
+            rec["entries"] = [{"name": n, "value": v} for n, v in entries if n != "Force32"]
+            desc["enums"].append(self.with_header(name, rec))
         desc["flags"] = []
         for name, fl in f["flags"].items():
-            desc["flags"].append({"name": name, "base": fl["base"], "bits": 64,
-                                  "entries": [{"name": n, "value": v} for n, v in fl["entries"]]})
+            desc["flags"].append(self.with_header(name, {
+                "name": name, "base": fl["base"], "bits": 64,
+                "entries": [{"name": n, "value": v} for n, v in fl["entries"]]}))
         structs = self.build_structs()
         callbacks = self.build_callbacks()
         functions = self.build_functions(structs)
@@ -867,13 +1008,17 @@ class Builder:
         desc["objects"] = []
         for o in f["objects"]:
             desc["objects"].append({"name": o, "methods": [fn["name"] for fn in functions if fn["object"] == o]})
-        desc["callbacks"] = callbacks
+        desc["callbacks"] = [self.with_header(c["name"], c) for c in callbacks]
         # re-order struct keys for readability
-        desc["structs"] = [reorder(s, ["name", "kind", "direction", "size", "align", "init_macro",
+        desc["structs"] = [reorder(s, ["name", "kind", "direction", "size", "align", "init_macro", "header",
                                        "stype", "stype_value", "extends", "callback", "has_mode",
                                        "free_members", "tags", "members"]) for s in structs]
-        # sTypes
-        stype_entries = f["enums"]["WGPUSType"]
+        # sTypes: WGPUSType's entries and those of enums spelled WGPUSType_*
+        # (wgpu.h's WGPUNativeSType)
+        stype_entries = list(f["enums"]["WGPUSType"])
+        for en, prefix in f["enum_prefix"].items():
+            if prefix == "WGPUSType":
+                stype_entries += f["enums"][en]
         chained = {s["name"]: s for s in desc["structs"] if s["kind"] == "chained"}
         desc["stypes"] = []
         for n, v in stype_entries:
@@ -886,10 +1031,10 @@ class Builder:
         for s in chained.values():
             if "stype_value" not in s:
                 fail("chained struct %s has no sType" % s["name"])
-        desc["structs"] = [reorder(s, ["name", "kind", "direction", "size", "align", "init_macro",
+        desc["structs"] = [reorder(s, ["name", "kind", "direction", "size", "align", "init_macro", "header",
                                        "stype", "stype_value", "extends", "callback", "has_mode",
                                        "free_members", "tags", "members"]) for s in desc["structs"]]
-        desc["functions"] = functions
+        desc["functions"] = [self.with_header(fn["name"], fn) for fn in functions]
         # identify_by must agree with the facts
         fnames = {fn["name"] for fn in functions}
         for n in abi["identify_by"]["exports"]:
@@ -942,14 +1087,21 @@ def main(argv):
     ap.add_argument("--check", action="store_true",
                     help="do not write; fail if the committed descriptions differ")
     ap.add_argument("-v", "--verbose", action="store_true", help="print diagnostics")
+    ap.add_argument("--wgpu-native", metavar="DIR",
+                    help="also build api/wgpu-native.json from DIR's wgpu-native-abi-facts.txt "
+                         "(tools/measure-abi.py) and webgpu.json (webgpu-headers at the pinned revision)")
     args = ap.parse_args(argv)
 
     status = 0
-    for key in ("standard", "dawn"):
+    keys = ["standard", "dawn"] + (["wgpu-native"] if args.wgpu_native else [])
+    for key in keys:
         spec = ABIS[key]
-        facts = parse_facts(os.path.join(args.reference, spec["facts"]))
-        semp = os.path.join(args.reference, spec["semantics"])
+        ref = args.wgpu_native if key == "wgpu-native" else args.reference
+        facts = parse_facts(os.path.join(ref, spec["facts"]))
+        semp = os.path.join(ref, spec["semantics"])
         sem = load_yml_semantics(semp) if spec["flavour"] == "yml" else load_dawn_semantics(semp)
+        if spec.get("extra_semantics"):
+            sem = add_extra_semantics(sem, os.path.join(here, spec["extra_semantics"]))
         log = []
         b = Builder(facts, sem, spec["flavour"], log)
         desc = b.build(spec["abi"])

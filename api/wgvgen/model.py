@@ -10,7 +10,7 @@ MEMBER_KINDS = {
     "u8", "u16", "u32", "i32", "u64", "i64", "f32", "f64", "usize", "bool",
     "enum", "flags", "object", "string", "struct", "struct_ptr", "array",
     "chain", "chain_head", "callback", "userdata", "callback_info", "bytes",
-    "ptr_out", "future", "cstring", "native_handle", "void",
+    "ptr_out", "future", "cstring", "native_handle", "void", "union",
 }
 
 # by-value kinds whose C type is a struct defined in the header
@@ -56,6 +56,27 @@ class Api:
                 if a["kind"] not in MEMBER_KINDS:
                     raise DescriptionError("%s(%s): unknown kind %s" % (fn["name"], a["name"], a["kind"]))
 
+    def in_part(self, item, part):
+        """Whether an item belongs to one header of the ABI: part None is the
+        main header (items without "header"), else the named one (wgpu.h)."""
+        return item.get("header") == part
+
+    def parts(self):
+        """The further headers the description names ("wgpu.h"), in order."""
+        seen = []
+        for key in ("scalars", "enums", "flags", "callbacks", "structs", "functions"):
+            for item in getattr(self, key):
+                if item.get("header") and item["header"] not in seen:
+                    seen.append(item["header"])
+        return seen
+
+    def stype_c(self, stype):
+        """A WGPUSType value as C: a cast for one of another enum that adds
+        sTypes (wgpu.h's WGPUNativeSType), which C++ does not convert."""
+        if any(e["name"] == stype for e in self.enum_by_name["WGPUSType"]["entries"]):
+            return "WGPUSType_%s" % stype
+        return "(WGPUSType)WGPUSType_%s" % stype
+
     def rel_path(self):
         """The description's path relative to the repository (for banners)."""
         here = os.path.dirname(os.path.abspath(__file__))
@@ -66,7 +87,9 @@ class Api:
     def struct_value_deps(self, s):
         deps = []
         for m in s["members"]:
-            if m["kind"] in BY_VALUE_STRUCT_KINDS:
+            if m["kind"] == "union":
+                deps += [v["type"] for v in m["variants"] if v["kind"] in BY_VALUE_STRUCT_KINDS]
+            elif m["kind"] in BY_VALUE_STRUCT_KINDS:
                 t = m.get("type")
                 if m["kind"] == "string":
                     t = "WGPUStringView"
@@ -97,6 +120,15 @@ class Api:
         for s in self.structs:
             visit(s["name"])
         return out
+
+
+def enum_entry_c(enum, entry_name):
+    """The C name of an enum entry: <prefix>_<name>, where the prefix is the
+    enum's name unless the header spells it otherwise (wgpu.h's
+    WGPUNativeSType entries are WGPUSType_*; its Force32 keeps the name)."""
+    if entry_name == "Force32":
+        return "%s_Force32" % enum["name"]
+    return "%s_%s" % (enum.get("entry_prefix", enum["name"]), entry_name)
 
 
 def proc_typedef_name(fn_name):

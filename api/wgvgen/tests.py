@@ -1,6 +1,6 @@
 """Emits the ABI check program and the INIT-macro test program."""
 
-from .model import param_list
+from .model import enum_entry_c, param_list
 
 POINTER_KINDS = {"object", "struct_ptr", "array", "chain", "callback", "userdata",
                  "native_handle", "bytes", "cstring", "ptr_out"}
@@ -58,10 +58,11 @@ def emit_abi_test(api, include, generator_name):
     w("/* enums: 32-bit, every value */")
     for e in api.enums:
         sa("sizeof(%s) == 4" % e["name"], "size of " + e["name"])
-        sa("%s_Force32 == 0x7FFFFFFF" % e["name"], e["name"] + "_Force32")
+        if e["force32"]:
+            sa("%s_Force32 == 0x7FFFFFFF" % e["name"], e["name"] + "_Force32")
         for ent in e["entries"]:
-            sa("%s_%s == 0x%08X" % (e["name"], ent["name"], ent["value"]),
-               "%s_%s" % (e["name"], ent["name"]))
+            c = enum_entry_c(e, ent["name"])
+            sa("%s == 0x%08X" % (c, ent["value"]), c)
     w("")
     w("/* callbacks: exact function pointer types */")
     for cb in api.callbacks:
@@ -77,7 +78,13 @@ def emit_abi_test(api, include, generator_name):
             what = "%s.%s" % (n, m["name"])
             sa("offsetof(%s, %s) == %d" % (n, m["name"], m["offset"]), "offset of " + what)
             sa("sizeof(((%s *)0)->%s) == %d" % (n, m["name"], m["size"]), "size of " + what)
-            sa(is_type("((%s *)0)->%s" % (n, m["name"]), m["ctype"]), "type of " + what)
+            if m["kind"] != "union":
+                sa(is_type("((%s *)0)->%s" % (n, m["name"]), m["ctype"]), "type of " + what)
+            for v in m.get("variants", []):
+                vm = "%s.%s" % (m["name"], v["name"])
+                sa("offsetof(%s, %s) == %d" % (n, vm, m["offset"] + v["offset"]), "offset of %s.%s" % (n, vm))
+                sa("sizeof(((%s *)0)->%s) == %d" % (n, vm, v["size"]), "size of %s.%s" % (n, vm))
+                sa(is_type("((%s *)0)->%s" % (n, vm), v["ctype"]), "type of %s.%s" % (n, vm))
     w("")
     w("/* functions: exact prototypes */")
     for fn in api.functions:
@@ -126,7 +133,7 @@ def leaf_checks(api, s, expr, zero, out):
         k = m["kind"]
         if init == "chain":
             out.append(("%s.next == NULL" % e, label + ".next"))
-            out.append(("%s.sType == WGPUSType_%s" % (e, s["stype"]), label + ".sType"))
+            out.append(("%s.sType == %s" % (e, api.stype_c(s["stype"])), label + ".sType"))
             continue
         if k in STRUCT_KINDS:
             t = {"string": "WGPUStringView", "chain_head": "WGPUChainedStruct"}.get(k, m.get("type"))
@@ -179,6 +186,8 @@ def emit_init_test(api, include, generator_name):
     w("}")
     names = []
     for s in api.structs:
+        if not s.get("init_macro"):
+            continue  # the header gives it none (wgpu.h's structs)
         fname = "init_" + s["name"]
         names.append(fname)
         checks = []
