@@ -45,16 +45,29 @@ def proc_member(fn):
 
 
 class Side:
-    """One ABI's view: names to description entries."""
+    """One ABI's view: names to description entries. An enum that adds
+    entries to another (wgpu.h's WGPUNativeFeature to WGPUFeatureName) is
+    read as part of it, so its values translate by name like the others."""
 
     def __init__(self, desc):
         self.desc = desc
         self.structs = {s['name']: s for s in desc['structs']}
         self.enums = {e['name']: e for e in desc['enums']}
+        for e in desc['enums']:
+            if e.get('extends'):
+                base = self.enums[e['extends']]
+                self.enums[base['name']] = dict(base, entries=base['entries'] + e['entries'])
         self.flags = {f['name']: f for f in desc['flags']}
         self.functions = {f['name']: f for f in desc['functions']}
         self.callbacks = {c['name']: c for c in desc['callbacks']}
         self.objects = [o['name'] for o in desc['objects']]
+
+    def c_name(self, fn):
+        """The C name a wire command's function has on this side."""
+        return self.functions[fn].get('c_name', fn)
+
+    def exported(self, fn):
+        return not self.functions[fn].get('internal')
 
 
 class Gen:
@@ -123,6 +136,40 @@ class Gen:
         for fn in ext.get('functions', []):
             model['functions'].append(need('function', be.functions, fn))
         return model
+
+    def front_side(self, desc, name):
+        """A guest front's Side, with what api/wire.json's "fronts" says of
+        it: its names for wire enum entries and commands (aliases), and the
+        commands generated for its own code as wgv_wire_<command> instead of
+        being exported (internal). A function of the front named like a
+        wire command but with other arguments is not that command."""
+        side = Side(desc)
+        conf = self.wire.get('fronts', {}).get(name, {})
+        for en, names in conf.get('enum_aliases', {}).items():
+            if en.startswith('_'):
+                continue
+            e = side.enums[en]
+            vals = {x['name']: x['value'] for x in e['entries']}
+            extra = [{'name': wire, 'value': vals[mine]} for mine, wire in names.items()]
+            side.enums[en] = dict(e, entries=e['entries'] + extra)
+        for fn in list(side.functions):
+            if fn in self.std.functions and not self.same_args(side.functions[fn], self.std.functions[fn]):
+                del side.functions[fn]
+        for mine, wire in conf.get('function_aliases', {}).items():
+            if mine.startswith('_'):
+                continue
+            if not self.same_args(side.functions[mine], self.std.functions[wire]):
+                raise SystemExit(f"wiregen: {mine} and {wire} take different arguments")
+            side.functions[wire] = dict(side.functions[mine], name=wire, c_name=mine)
+        for fn in conf.get('internal', []):
+            if fn not in self.std.functions:
+                raise SystemExit(f"wiregen: internal {fn} is not a wire command")
+            side.functions[fn] = dict(self.std.functions[fn], c_name='wgv_wire_' + fn, internal=True)
+        return side
+
+    @staticmethod
+    def same_args(a, b):
+        return [(x['name'], x['kind']) for x in a['args']] == [(x['name'], x['kind']) for x in b['args']]
 
     def side_has(self, cmd, side):
         """Whether a front or backend has a command's C function (commands of
@@ -555,9 +602,12 @@ class Gen:
 
     def guest_h(self, side):
         o = self.header_stamp(f"A guest front's side of the wire ({side.desc['abi']['name']} ABI).")
+        # the front's further headers (wgpu-native's wgpu.h) declare its own functions
+        parts = sorted({x['header'] for k in ('functions', 'structs', 'enums') for x in side.desc[k]
+                        if x.get('header')})
         o += ['#ifndef WGV_GUEST_WIRE_H', '#define WGV_GUEST_WIRE_H', '',
-              '#include <webgpu/webgpu.h>', '#include "codec.h"', '#include "wgv-wire-ids.h"', '',
-              'struct wgv_client;', '']
+              '#include <webgpu/webgpu.h>'] + [f'#include <webgpu/{p}>' for p in parts] + [
+              '#include "codec.h"', '#include "wgv-wire-ids.h"', '', 'struct wgv_client;', '']
         o += self.emit_arg_structs(side)
         o.append('')
         o.append("/* Codec tables for this front's ABI. */")
@@ -570,6 +620,14 @@ class Gen:
         o.append("/* Every function of this front's webgpu.h by name (wgpuGetProcAddress). */")
         o.append('WGPUProc wgv_guest_proc_address(const char *name, size_t len);')
         o.append('')
+        internal = [fn for fn in self.wire_functions if fn in side.functions and not side.exported(fn)]
+        if internal:
+            o.append("/* Commands this front's own code sends (api/wire.json fronts: internal). */")
+            for fn in internal:
+                f = side.functions[fn]
+                params = ', '.join(f"{a['ctype']} {a['name']}" for a in f['args']) or 'void'
+                o.append(f"{f['ret']['ctype']} {side.c_name(fn)}({params});")
+            o.append('')
         o.append('/* Hand-written hooks (api/wire.json guest_hooks); false sends nothing. */')
         for fn in self.wire['guest_hooks']['functions']:
             if fn in side.functions:
@@ -639,7 +697,8 @@ class Gen:
         f = side.functions[fn]
         params = ', '.join(f"{a['ctype']} {a['name']}" for a in f['args']) or 'void'
         ret = f['ret']['ctype']
-        o = [f'WGPU_EXPORT {ret} {fn}({params})', '{']
+        export = 'WGPU_EXPORT ' if side.exported(fn) else ''
+        o = [f'{export}{ret} {side.c_name(fn)}({params})', '{']
         o.append(f'    struct wgv_ga_{fn} a;')
         o.append('    memset(&a, 0, sizeof(a));')
         recv = f['args'][0]
@@ -941,7 +1000,7 @@ def main():
     }
     for front in args.front:
         name, _, path = front.partition('=')
-        side = Side(load(path))
+        side = g.front_side(load(path), name)
         files[f'wgv-guest-wire-{name}.h'] = g.guest_h(side)
         files[f'wgv-guest-wire-{name}.c'] = g.guest_c(side)
     for name, text in files.items():

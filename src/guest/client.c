@@ -64,6 +64,7 @@ static size_t object_size(unsigned type)
     case WGV_OBJ_Adapter: return sizeof(struct wgv_adapter);
     case WGV_OBJ_Device: return sizeof(struct wgv_device);
     case WGV_OBJ_Instance: return sizeof(struct wgv_instance);
+    case WGV_OBJ_Queue: return sizeof(struct wgv_queue);
     default: return sizeof(struct wgv_object);
     }
 }

@@ -60,10 +60,13 @@ static WGPUStatus get_limits(bool have, const WGPULimits *from, WGPULimits *limi
 {
     if (!limits || !have)
         return WGPUStatus_Error;
-    if (limits->nextInChain)
-        return WGPUStatus_Error; /* no chained limits cross the wire */
+    /* No chained limits cross the wire: the front fills those its ABI
+     * defines from the standard ones, or refuses the chain. */
+    WGPUChainedStruct *chain = limits->nextInChain;
+    if (chain && wgv_front_limits(from, chain) != WGPUStatus_Success)
+        return WGPUStatus_Error;
     *limits = *from;
-    limits->nextInChain = NULL;
+    limits->nextInChain = chain;
     return WGPUStatus_Success;
 }
 

@@ -49,6 +49,13 @@ WGPU_EXPORT void wgpuSurfacePresent(WGPUSurface surface)
     (void)surface; /* a guest has no surface (instance.c) */
 }
 
+/* No chained limits cross the wire; Dawn's own are not filled here. */
+WGPUStatus wgv_front_limits(const WGPULimits *have, WGPUChainedStruct *chain)
+{
+    (void)have, (void)chain;
+    return WGPUStatus_Error;
+}
+
 /* -------------------------------------------------------------- adapter */
 
 /* What the Dawn front keeps of an adapter besides the shared state. */

@@ -1,87 +1,16 @@
-/* What only the standard webgpu.h (b2b04dd) has: instance features and
- * limits asked for in the instance descriptor, and the texture getter the
- * pinned Dawn lacks. The rest of the front is shared (docs/using.md). */
-#include <stdlib.h>
-#include <string.h>
-
-#include "guest.h"
+/* What only the standard front (webgpu.h b2b04dd) has: its instance
+ * descriptor, read as standard-abi.c reads it, and no chained limits. The
+ * rest of the front is shared (docs/using.md). */
+#include "standard-abi.h"
 
 WGPU_EXPORT WGPUInstance wgpuCreateInstance(WGPUInstanceDescriptor const *descriptor)
 {
-    bool timed = false;
-    if (descriptor) {
-        for (size_t i = 0; i < descriptor->requiredFeatureCount; i++) {
-            WGPUInstanceFeatureName f = descriptor->requiredFeatures[i];
-            if (f == WGPUInstanceFeatureName_TimedWaitAny)
-                timed = true;
-            else
-                return NULL; /* a feature this implementation lacks */
-        }
-        if (descriptor->requiredLimits &&
-            descriptor->requiredLimits->timedWaitAnyMaxCount > WGV_TIMED_WAIT_ANY_MAX)
-            return NULL;
-    }
-    return wgv_instance_new(timed);
+    return wgv_instance_new_standard(descriptor);
 }
 
-WGPU_EXPORT void wgpuGetInstanceFeatures(WGPUSupportedInstanceFeatures *features)
+/* No chained limits cross the wire, and this ABI adds none of its own. */
+WGPUStatus wgv_front_limits(const WGPULimits *have, WGPUChainedStruct *chain)
 {
-    static const WGPUInstanceFeatureName supported[] = {WGPUInstanceFeatureName_TimedWaitAny};
-    WGPUInstanceFeatureName *copy = malloc(sizeof(supported));
-    features->featureCount = copy ? 1 : 0;
-    if (copy)
-        memcpy(copy, supported, sizeof(supported));
-    features->features = copy;
-}
-
-WGPU_EXPORT void wgpuSupportedInstanceFeaturesFreeMembers(WGPUSupportedInstanceFeatures f)
-{
-    free((void *)f.features);
-}
-
-WGPU_EXPORT WGPUStatus wgpuGetInstanceLimits(WGPUInstanceLimits *limits)
-{
-    if (!limits || limits->nextInChain)
-        return WGPUStatus_Error;
-    limits->timedWaitAnyMaxCount = WGV_TIMED_WAIT_ANY_MAX;
-    return WGPUStatus_Success;
-}
-
-WGPU_EXPORT WGPUBool wgpuHasInstanceFeature(WGPUInstanceFeatureName feature)
-{
-    return feature == WGPUInstanceFeatureName_TimedWaitAny;
-}
-
-WGPU_EXPORT void wgpuInstanceGetWGSLLanguageFeatures(WGPUInstance instance,
-                                                     WGPUSupportedWGSLLanguageFeatures *features)
-{
-    wgv_instance_wgsl_features(instance, features);
-}
-
-WGPU_EXPORT WGPUStatus wgpuSurfacePresent(WGPUSurface surface)
-{
-    (void)surface;
-    return WGPUStatus_Error; /* a guest has no surface (instance.c) */
-}
-
-/* The standard ABI chains nothing onto an adapter's info. */
-void wgv_front_adapter_state(struct wgv_adapter *a, const WGPUAdapterInfo *decoded)
-{
-    (void)a, (void)decoded;
-}
-
-WGPUStatus wgv_front_adapter_info(struct wgv_adapter *a, WGPUAdapterInfo *info)
-{
-    (void)a, (void)info;
-    return WGPUStatus_Success;
-}
-
-void wgv_front_adapter_free(struct wgv_adapter *a)
-{
-    (void)a;
-}
-
-WGPU_EXPORT WGPUTextureViewDimension wgpuTextureGetTextureBindingViewDimension(WGPUTexture texture)
-{
-    return ((struct wgv_texture *)texture)->binding_view_dimension;
+    (void)have, (void)chain;
+    return WGPUStatus_Error;
 }

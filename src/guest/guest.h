@@ -158,6 +158,10 @@ struct wgv_adapter {
 void wgv_front_adapter_state(struct wgv_adapter *a, const WGPUAdapterInfo *decoded);
 WGPUStatus wgv_front_adapter_info(struct wgv_adapter *a, WGPUAdapterInfo *info);
 void wgv_front_adapter_free(struct wgv_adapter *a);
+/* Fills the structs chained onto a GetLimits output from the limits `have`
+ * (front-*.c): Success, or Error touching nothing for a chain this front
+ * cannot fill. */
+WGPUStatus wgv_front_limits(const WGPULimits *have, WGPUChainedStruct *chain);
 
 struct wgv_device {
     struct wgv_object base;
@@ -174,6 +178,16 @@ struct wgv_device {
 struct wgv_instance {
     struct wgv_object base;
     bool timed_wait_any;
+    /* The backends wgpu-native's InstanceExtras allows (its
+     * WGPUInstanceBackend bits; 0: all), for the wgpu-native front. */
+    uint64_t backends;
+};
+
+/* A device's queue. The wgpu-native front counts its submissions, for
+ * wgpuQueueSubmitForIndex and wgpuDevicePoll. */
+struct wgv_queue {
+    struct wgv_object base;
+    atomic_uint_fast64_t submitted, completed;
 };
 
 /* The most futures one timed wgpuInstanceWaitAny call accepts. */
