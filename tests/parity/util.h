@@ -1,11 +1,15 @@
 /* Shared helpers for the parity programs.
  *
- * Every parity program is built twice from the same source: natively against
- * the pinned Dawn (-DWGV_NATIVE, Dawn's header, linked to Dawn) and against
- * the standard webgpu.h, linked to the guest library. Only what both ABIs
- * share is used here: wgpuCreateInstance(NULL), callbacks in
- * AllowProcessEvents mode, and wgpuInstanceProcessEvents to drive them (no
- * WaitAny, no instance features).
+ * Every parity program is built from the same source for each variant:
+ * natively against the pinned Dawn (-DWGV_NATIVE, Dawn's header, linked to
+ * Dawn), against the standard webgpu.h linked to the guest library, against
+ * Dawn's header linked to its front, and against wgpu-native's headers
+ * (-DWGV_WGPU_NATIVE) linked to its front. Only what the ABIs share is used
+ * here: wgpuCreateInstance(NULL), callbacks in AllowProcessEvents mode, and
+ * wgpuInstanceProcessEvents to drive them (no WaitAny, no instance
+ * features). Through the wgpu-native front, adapter and device requests
+ * and error-scope pops answer before they return, as wgpu-native does; the
+ * programs wait the same way for both.
  *
  * A program's stdout is its transcript, compared byte for byte between the
  * builds: print results, statuses and error types, never pointers, times or
@@ -14,8 +18,10 @@
 #ifndef WGV_PARITY_UTIL_H
 #define WGV_PARITY_UTIL_H
 
-#ifdef WGV_NATIVE
+#if defined(WGV_NATIVE)
 #include <wgv/backend-dawn.h>
+#elif defined(WGV_WGPU_NATIVE)
+#include <webgpu/wgpu.h>
 #else
 #include <webgpu/webgpu.h>
 #endif
