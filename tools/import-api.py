@@ -11,11 +11,17 @@ it and never reads the reference folder.  Inputs (all facts, no prose):
       Only consulted for semantics the C facts do not carry: array lengths,
       optionality, string flavour, chain roots, default values, tags.
 
-Outputs (our own format, see docs/api-description.md):
-  api/webgpu.json   standard webgpu.h ABI (webgpu-headers b2b04dd)
-  api/dawn.json     pinned Dawn ABI (dawn 2025-06-24, libwebgpu_wrapper.so)
+With --wgpu-native DIR, also wgpu-native's: DIR holds the facts that
+tools/measure-abi.py measured from its headers (wgpu-native-abi-facts.txt)
+and webgpu.json of the webgpu-headers revision it pins; what wgpu.h's facts
+do not say comes from tools/wgpu-native-semantics.json.
 
-Usage: tools/import-api.py [REFERENCE_DIR] [--out API_DIR] [--check]
+Outputs (our own format, see docs/api-description.md):
+  api/webgpu.json       standard webgpu.h ABI (webgpu-headers b2b04dd)
+  api/dawn.json         pinned Dawn ABI (dawn 2025-06-24, libwebgpu_wrapper.so)
+  api/wgpu-native.json  wgpu-native v29.0.1.1 (webgpu.h 673658b and wgpu.h)
+
+Usage: tools/import-api.py [REFERENCE_DIR] [--out API_DIR] [--check] [--wgpu-native DIR]
 Python 3 standard library only; the output is deterministic.
 """
 
