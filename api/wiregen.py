@@ -9,6 +9,9 @@ the standard API crosses the wire). Outputs, into one folder:
                      callback ids, shape/enum/flag indices
   wgv-guest-wire.h/c the guest's codec tables (standard ABI), argument
                      structs, and every webgpu.h function that is a command
+  wgv-guest-wire-NAME.h/c  the same for another guest front (--front
+                     NAME=DESCRIPTION; api/wire.json's "fronts" says how its
+                     header names wire entries and commands otherwise)
   wgv-host-wire.h/c  the host's codec tables (backend ABI), argument
                      structs, the backend proc table, the dispatch table and
                      the callback thunks that turn backend callbacks into
