@@ -1,11 +1,29 @@
 /* The backend loader: the bundled library loads and works, a missing file and
  * a missing symbol are clear errors. */
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
 #include "harness.h"
 #include "wgv-host.h"
+
+/* A CPU driver's JIT resolves the maths calls of compiled shaders in the
+ * process's global scope; this program, like wgv-server, links no maths
+ * library, so only the loader can have put one there. Runs first: once any
+ * backend is opened the library stays global. */
+static void test_loading_makes_the_maths_library_global(void)
+{
+    CHECK_MSG(dlsym(RTLD_DEFAULT, "exp2f") == NULL,
+              "test-loader links the maths library itself, so this cannot tell");
+    char err[512] = "";
+    struct wgv_backend *b = wgv_backend_open(NULL, err, sizeof(err));
+    CHECK_MSG(b != NULL, "%s", err);
+    CHECK(dlsym(RTLD_DEFAULT, "exp2f") != NULL);
+    CHECK(dlsym(RTLD_DEFAULT, "powf") != NULL);
+    wgv_backend_close(b);
+    CHECK(dlsym(RTLD_DEFAULT, "exp2f") != NULL);
+}
 
 static void test_bundled_backend_loads_every_proc(void)
 {
@@ -106,6 +124,7 @@ static void test_bundled_library_speaks_the_host_abi(void)
 
 int main(void)
 {
+    RUN(test_loading_makes_the_maths_library_global);
     RUN(test_bundled_backend_loads_every_proc);
     RUN(test_instance_created_and_released);
     RUN(test_missing_file_names_the_path);

@@ -15,6 +15,24 @@ const char *wgv_backend_default_path(void)
     return env && *env ? env : WGV_BACKEND_DEFAULT;
 }
 
+/* CPU drivers (llvmpipe behind lavapipe) compile shaders to machine code in
+ * this process, and their JIT resolves the calls that code makes (exp2f,
+ * powf, the f16 conversion helpers, ...) by name in the process's global
+ * symbol scope only. A program that does not link the maths library itself,
+ * as wgv-server does not, would leave those calls unresolved: the JIT does
+ * not fail, it leaves them pointing at address 0, and the first dispatch
+ * that reaches one crashes the host. So the runtime libraries such code
+ * calls into are made global before a backend is loaded; each is loaded
+ * once per process and stays (a driver may run code that needs it until
+ * exit). Where one is missing (a libc that has its maths built in) nothing
+ * is lost. */
+static void expose_jit_runtime(void)
+{
+    static const char *const libs[] = {"libm.so.6", "libgcc_s.so.1"};
+    for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++)
+        (void)dlopen(libs[i], RTLD_NOW | RTLD_GLOBAL);
+}
+
 struct wgv_backend *wgv_backend_open(const char *path, char *err, size_t errlen)
 {
     if (!path)
@@ -24,6 +42,7 @@ struct wgv_backend *wgv_backend_open(const char *path, char *err, size_t errlen)
         return NULL;
     }
 
+    expose_jit_runtime();
     /* RTLD_LOCAL keeps the backend's webgpu.h symbols from interposing on a
      * guest library loaded into the same process (tests do that). */
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
