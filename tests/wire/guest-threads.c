@@ -6,11 +6,13 @@
  * with ThreadSanitizer (build-tsan), which fails it on any data race in the
  * guest library.
  *
- * Built twice: against the standard header (guest-threads) and against the
- * pinned Dawn's, linked to libwebgpu_dawn.so (guest-threads-dawn, with
+ * Built three times: against the standard header (guest-threads), against
+ * the pinned Dawn's, linked to libwebgpu_dawn.so (guest-threads-dawn, with
  * GUEST_THREADS_DAWN), where the device asks for Dawn's
  * ImplicitDeviceSynchronization: the promise that any thread may call
- * anything, which this test holds the library to.
+ * anything, which this test holds the library to; and against wgpu-native's,
+ * linked to libwgpu_native.so (guest-threads-wgpu-native), whose objects
+ * are all usable from any thread.
  *
  * Usage: guest-threads WGV_SERVER_BINARY (a private server is started). */
 #include <webgpu/webgpu.h>
@@ -33,6 +35,8 @@
 
 #ifdef GUEST_THREADS_DAWN
 #define SUITE "guest-threads-dawn"
+#elif defined(GUEST_THREADS_WGPU_NATIVE)
+#define SUITE "guest-threads-wgpu-native"
 #else
 #define SUITE "guest-threads"
 #endif
