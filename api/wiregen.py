@@ -148,6 +148,12 @@ class Gen:
         wire command but with other arguments is not that command."""
         side = Side(desc)
         conf = self.wire.get('fronts', {}).get(name, {})
+        side.neutral_links = [x for x in conf.get('neutral_when_zero', []) if not x.startswith('_')]
+        side.ignored_links = [x for x in conf.get('ignored_links', []) if not x.startswith('_')]
+        for sn in side.neutral_links + side.ignored_links:
+            st = side.structs.get(sn)
+            if not st or st['kind'] != 'chained' or sn in self.std.structs:
+                raise SystemExit(f"wiregen: neutral_when_zero {sn} is not a chained struct of the front's own")
         for en, names in conf.get('enum_aliases', {}).items():
             if en.startswith('_'):
                 continue
@@ -470,10 +476,28 @@ class Gen:
             s = next((x for x in self.std.desc['stypes'] if x['name'] == n), None)
             st_shape.append(self.shape_index.get(s['struct'], 0) if s else 0)
         out.append(f'static const uint16_t {prefix}_stype_shape[] = {{{", ".join(map(str, st_shape))}}};')
+        # Links the encoder leaves out: neutral ones when their members (the
+        # spans) are zero, ignored ones always (no spans).
+        neutral = getattr(side, 'neutral_links', [])
+        ignored = getattr(side, 'ignored_links', [])
+        for i, sn in enumerate(neutral):
+            spans = [f'{{offsetof({sn}, {m["name"]}), sizeof((({sn} *)0)->{m["name"]})}}'
+                     for m in side.structs[sn]['members'] if m['name'] != 'chain']
+            out.append(f'static const struct wgv_span {prefix}_n{i}[] = {{{", ".join(spans)}}};')
+        if neutral or ignored:
+            out.append(f'static const struct wgv_neutral_link {prefix}_neutral[] = {{')
+            for i, sn in enumerate(neutral):
+                st = side.structs[sn]
+                out.append(f'    {{WGPUSType_{st["stype"]}, {len(st["members"]) - 1}, {prefix}_n{i}}},')
+            for sn in ignored:
+                out.append(f'    {{WGPUSType_{side.structs[sn]["stype"]}, 0, NULL}},')
+            out.append('};')
+        neutral = neutral + ignored
         out.append(f'const struct wgv_abi {prefix}_abi = {{')
         out.append(f'    "{side.desc["abi"]["name"]}", {prefix}_shapes, {len(self.shapes)},')
         out.append(f'    {prefix}_enums, {len(self.enum_list)}, {prefix}_flagsets, {len(self.flag_list)},')
         out.append(f'    {self.enum_index["WGPUSType"]}, {prefix}_stype_shape, sizeof(WGPUChainedStruct),')
+        out.append(f'    {prefix + "_neutral" if neutral else "NULL"}, {len(neutral)},')
         out.append('};')
         return out
 

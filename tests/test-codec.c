@@ -619,6 +619,70 @@ static void test_front_names_translate_by_the_wire_name(void)
 }
 #endif
 
+#ifdef FRONT_NEUTRAL_STYPE
+/* The member of a shape called `name`, or NULL. */
+static const struct wgv_member *member_named(const struct wgv_shape *sh, const char *name)
+{
+    for (uint16_t i = 0; i < sh->member_count; i++)
+        if (!strcmp(sh->members[i].name, name))
+            return &sh->members[i];
+    return NULL;
+}
+
+/* wgpuDeviceCreateSampler(device, descriptor) encoded with `chain` as the
+ * descriptor's nextInChain. */
+static void encode_sampler(void *chain, struct wgv_writer *w)
+{
+    uint32_t shape = wgv_command_shape[WGV_OP_wgpuDeviceCreateSampler];
+    const struct wgv_shape *sh = &wgv_guest_abi.shapes[shape];
+    const struct wgv_member *dm = member_named(sh, "descriptor");
+    const struct wgv_member *cm = dm ? member_named(&wgv_guest_abi.shapes[dm->type], "nextInChain") : NULL;
+    CHECK(dm && cm);
+    uint64_t args[32] = {0}, desc[32] = {0};
+    if (!dm || !cm || sh->size > sizeof args || wgv_guest_abi.shapes[dm->type].size > sizeof desc)
+        return;
+    void *dp = desc;
+    memcpy((char *)args + dm->offset, &dp, sizeof dp);
+    memcpy((char *)desc + cm->offset, &chain, sizeof chain);
+    wgv_writer_init(w);
+    wgv_encode(&wgv_guest_abi, &ops, shape, args, w);
+}
+
+/* One of the front's own extras with every member zero asks for nothing:
+ * the guest leaves it out of the chain (api/wire.json, neutral_when_zero).
+ * With a member set it goes as a link the host refuses. */
+static void test_front_extras_at_defaults_are_left_out(void)
+{
+    const struct wgv_neutral_link *nl = NULL;
+    for (uint32_t i = 0; i < wgv_guest_abi.neutral_link_count; i++)
+        if (wgv_guest_abi.neutral_links[i].stype == FRONT_NEUTRAL_STYPE)
+            nl = &wgv_guest_abi.neutral_links[i];
+    CHECK(nl && nl->member_count > 0);
+    if (!nl || !nl->member_count)
+        return;
+    uint64_t link[16] = {0}; /* larger than any extras struct */
+    struct c_chain *hdr = (struct c_chain *)link;
+    hdr->stype = FRONT_NEUTRAL_STYPE;
+    struct wgv_writer none, zero, set, cycle;
+    encode_sampler(NULL, &none);
+    encode_sampler(link, &zero);
+    CHECK(zero.len == none.len && !memcmp(zero.data, none.data, none.len));
+    ((uint8_t *)link)[nl->members[nl->member_count - 1].offset] = 1;
+    encode_sampler(link, &set);
+    CHECK(set.len > none.len);
+    /* A cycle made of a zeroed link ends, cut short like any cycle. */
+    memset(link, 0, sizeof link);
+    hdr->stype = FRONT_NEUTRAL_STYPE;
+    hdr->next = hdr;
+    encode_sampler(link, &cycle);
+    CHECK(cycle.len > none.len);
+    wgv_writer_free(&none);
+    wgv_writer_free(&zero);
+    wgv_writer_free(&set);
+    wgv_writer_free(&cycle);
+}
+#endif
+
 int main(void)
 {
     RUN(test_every_command_and_reply_has_a_shape);
@@ -630,6 +694,9 @@ int main(void)
     RUN(test_enum_translation_follows_names);
 #ifdef FRONT_ALIASED_FEATURE
     RUN(test_front_names_translate_by_the_wire_name);
+#endif
+#ifdef FRONT_NEUTRAL_STYPE
+    RUN(test_front_extras_at_defaults_are_left_out);
 #endif
     printf("shapes round-tripped: %d\n", shapes_tested);
     return harness_finish(FRONT_SUITE);

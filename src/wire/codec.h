@@ -105,6 +105,22 @@ struct wgv_flagset {
 };
 
 /* One side's view of the wire: generated tables for the ABI it speaks. */
+/* Where one member lies in a C struct. */
+struct wgv_span {
+    uint16_t offset, size;
+};
+
+/* A chained struct of a front's own, not on the wire, that asks for nothing
+ * while its members are all zero (an extension left at its defaults), or
+ * ever (member_count 0: a setting the host's device ignores): the encoder
+ * leaves such a link out of the chain instead of sending a link the host
+ * must refuse. */
+struct wgv_neutral_link {
+    uint32_t stype;          /* the front's sType value */
+    uint32_t member_count;   /* members after the chain header checked for zero */
+    const struct wgv_span *members;
+};
+
 struct wgv_abi {
     const char *name;
     const struct wgv_shape *shapes;
@@ -116,6 +132,8 @@ struct wgv_abi {
     uint32_t stype_enum;     /* index of WGPUSType among enums */
     const uint16_t *stype_shape; /* shape index for each wire sType, 0 = none */
     uint32_t chained_header_size; /* sizeof(WGPUChainedStruct) */
+    const struct wgv_neutral_link *neutral_links; /* NULL when none */
+    uint32_t neutral_link_count;
 };
 
 /* How the codec asks its side about objects and bulk memory. */

@@ -140,12 +140,44 @@ static void encode_bytes(const struct wgv_codec_ops *ops, struct wgv_writer *w,
     put_padded(w, data, size);
 }
 
+/* Whether a link is one of the front's own that asks for nothing. */
+static bool neutral_link(const struct wgv_abi *abi, const struct wgv_c_chain *link)
+{
+    for (uint32_t i = 0; i < abi->neutral_link_count; i++) {
+        const struct wgv_neutral_link *nl = &abi->neutral_links[i];
+        if (nl->stype != link->stype)
+            continue;
+        for (uint32_t m = 0; m < nl->member_count; m++) {
+            const uint8_t *p = (const uint8_t *)link + nl->members[m].offset;
+            for (uint16_t b = 0; b < nl->members[m].size; b++)
+                if (p[b])
+                    return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* The next link from `link` on that is not neutral. */
+static const struct wgv_c_chain *skip_neutral(const struct wgv_abi *abi, const struct wgv_c_chain *link,
+                                              uint32_t *budget)
+{
+    while (link && *budget > 0 && neutral_link(abi, link)) {
+        link = link->next;
+        --*budget;
+    }
+    return link;
+}
+
 static void encode_chain(const struct wgv_abi *abi, const struct wgv_codec_ops *ops,
                          const struct wgv_c_chain *link, struct wgv_writer *w)
 {
     const struct wgv_enum *stypes = &abi->enums[abi->stype_enum];
     uint32_t n = 0;
-    for (const struct wgv_c_chain *l = link; l && n <= WGV_CHAIN_MAX; l = l->next)
+    /* budget bounds the walk on a cycle made only of neutral links. */
+    uint32_t budget = 4 * WGV_CHAIN_MAX;
+    for (const struct wgv_c_chain *l = skip_neutral(abi, link, &budget); l && n <= WGV_CHAIN_MAX;
+         l = skip_neutral(abi, l->next, &budget))
         n++;
     /* A longer chain (or a cycle) is sent cut short, with one invalid link
      * so that the receiver's implementation reports it. */
@@ -153,7 +185,9 @@ static void encode_chain(const struct wgv_abi *abi, const struct wgv_codec_ops *
     if (cut)
         n = WGV_CHAIN_MAX;
     wgv_put_u32(w, n);
-    for (uint32_t i = 0; i < n; i++, link = link->next) {
+    budget = 4 * WGV_CHAIN_MAX;
+    link = skip_neutral(abi, link, &budget);
+    for (uint32_t i = 0; i < n; i++, link = skip_neutral(abi, link->next, &budget)) {
         uint32_t wire = wgv_enum_to_wire(stypes, link->stype);
         uint16_t shape = wire < stypes->count ? abi->stype_shape[wire] : 0;
         if ((cut && i == n - 1) || !shape || !abi->shapes[shape].size) {

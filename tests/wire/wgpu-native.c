@@ -385,6 +385,66 @@ static void test_commands_of_features_the_host_lacks_are_validation_errors(void)
     CHECK(!wgpuDeviceHasFeature(device, (WGPUFeatureName)WGPUNativeFeature_PipelineStatisticsQuery));
 }
 
+/* A bind group layout with one storage-buffer entry, the entry carrying
+ * `extras` (NULL: none); returns the error it raised. */
+static WGPUErrorType layout_error(const WGPUBindGroupLayoutEntryExtras *extras)
+{
+    WGPUBindGroupLayoutEntry e = WGPU_BIND_GROUP_LAYOUT_ENTRY_INIT;
+    e.nextInChain = extras ? (WGPUChainedStruct *)&extras->chain : NULL;
+    e.binding = 0;
+    e.visibility = WGPUShaderStage_Compute;
+    e.buffer.type = WGPUBufferBindingType_Storage;
+    WGPUBindGroupLayoutDescriptor d = WGPU_BIND_GROUP_LAYOUT_DESCRIPTOR_INIT;
+    d.entryCount = 1;
+    d.entries = &e;
+    wgpuDevicePushErrorScope(device, WGPUErrorFilter_Validation);
+    WGPUBindGroupLayout l = wgpuDeviceCreateBindGroupLayout(device, &d);
+    WGPUErrorType t = pop_scope();
+    wgpuBindGroupLayoutRelease(l);
+    return t;
+}
+
+static void test_extras_asking_nothing_change_nothing(void)
+{
+    /* Zeroed extras, as a program fills them in before setting what it
+     * wants, describe the plain object. */
+    WGPUBindGroupLayoutEntryExtras le = {.chain = {.sType = (WGPUSType)WGPUSType_BindGroupLayoutEntryExtras}};
+    CHECK(layout_error(&le) == WGPUErrorType_NoError);
+    WGPUSamplerDescriptorExtras se = {.chain = {.sType = (WGPUSType)WGPUSType_SamplerDescriptorExtras}};
+    WGPUSamplerDescriptor sd = WGPU_SAMPLER_DESCRIPTOR_INIT;
+    sd.nextInChain = &se.chain;
+    WGPUQuerySetDescriptorExtras qe = {.chain = {.sType = (WGPUSType)WGPUSType_QuerySetDescriptorExtras}};
+    WGPUQuerySetDescriptor qd = WGPU_QUERY_SET_DESCRIPTOR_INIT;
+    qd.nextInChain = &qe.chain;
+    qd.type = WGPUQueryType_Occlusion;
+    qd.count = 4;
+    wgpuDevicePushErrorScope(device, WGPUErrorFilter_Validation);
+    WGPUSampler sampler = wgpuDeviceCreateSampler(device, &sd);
+    WGPUQuerySet qs = wgpuDeviceCreateQuerySet(device, &qd);
+    CHECK(pop_scope() == WGPUErrorType_NoError);
+    CHECK(wgpuQuerySetGetCount(qs) == 4);
+    wgpuSamplerRelease(sampler);
+    wgpuQuerySetRelease(qs);
+    /* Asking for something through them (a binding array here) is what the
+     * host's device cannot do: a validation error, as wgpu-native gives on a
+     * device without the feature. */
+    le.count = 4;
+    CHECK(layout_error(&le) == WGPUErrorType_Validation);
+    CHECK(layout_error(NULL) == WGPUErrorType_NoError);
+    /* A compatibility-mode setting, which a core device ignores. */
+    WGPUTextureBindingViewDimension vd = WGPU_TEXTURE_BINDING_VIEW_DIMENSION_INIT;
+    vd.textureBindingViewDimension = WGPUTextureViewDimension_2DArray;
+    WGPUTextureDescriptor td = WGPU_TEXTURE_DESCRIPTOR_INIT;
+    td.nextInChain = &vd.chain;
+    td.usage = WGPUTextureUsage_TextureBinding;
+    td.size = (WGPUExtent3D){4, 4, 2};
+    td.format = WGPUTextureFormat_RGBA8Unorm;
+    wgpuDevicePushErrorScope(device, WGPUErrorFilter_Validation);
+    WGPUTexture t = wgpuDeviceCreateTexture(device, &td);
+    CHECK(pop_scope() == WGPUErrorType_NoError);
+    wgpuTextureRelease(t);
+}
+
 static void test_report_counts_the_objects_held(void)
 {
     WGPUGlobalReport before, after;
@@ -418,6 +478,7 @@ int main(void)
         RUN(test_poll_waits_for_submitted_work);
         RUN(test_error_scope_pops_before_it_returns);
         RUN(test_commands_of_features_the_host_lacks_are_validation_errors);
+        RUN(test_extras_asking_nothing_change_nothing);
         RUN(test_report_counts_the_objects_held);
         wgpuQueueRelease(queue);
         wgpuDeviceRelease(device);
