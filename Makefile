@@ -3,7 +3,7 @@
 BUILD ?= build
 MESON_OPTIONS ?= -Dwerror=true
 
-.PHONY: all deps build run run-vm check check-clients bench fuzz clean
+.PHONY: all deps build run run-vm check check-clients bench bench-llm fuzz clean
 
 all: build
 
@@ -31,6 +31,10 @@ check-clients: build
 
 bench: build
 	@scripts/bench $(BUILD)
+
+bench-llm: build
+	@scripts/bootstrap --clients --vm
+	@scripts/bench-llm $(BUILD)
 
 fuzz: build
 	@scripts/bootstrap --fuzz

@@ -10,20 +10,12 @@
 
 #include <string.h>
 
-/* Toggles either state of which is safe for a guest to choose: they change
- * how Dawn drives the GPU, not what Dawn validates, clamps or clears. */
-static const char *const builtin_allowed[] = {
-    "use_vulkan_memory_model",            /* Vulkan memory model in generated SPIR-V */
-    "vulkan_enable_f16_on_nvidia",        /* ShaderF16 on NVIDIA's Vulkan driver */
-    "use_user_defined_labels_in_backend", /* labels passed on to the driver's tools */
-    "enable_immediate_error_handling",    /* error callbacks without deferral */
-};
+#include "toggle-allowlist.h"
 
 bool wgv_host_toggle_allowed(const struct wgv_host *host, const char *name)
 {
-    for (size_t i = 0; i < sizeof(builtin_allowed) / sizeof(builtin_allowed[0]); i++)
-        if (!strcmp(name, builtin_allowed[i]))
-            return true;
+    if (wgv_toggle_builtin_allowed(name))
+        return true;
     for (size_t i = 0; i < host->config.allowed_toggle_count; i++)
         if (host->config.allowed_toggles[i] && !strcmp(name, host->config.allowed_toggles[i]))
             return true;

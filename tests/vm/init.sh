@@ -10,8 +10,12 @@
 #            run's transcript on the host)
 #   example  exit 0; if /expected/NAME.png exists, /tmp/NAME.png must be
 #            byte-identical to it; stdout is shown (timings)
-#   client   a dynamically linked program (its libraries in /lib): exit 0;
-#            its whole stdout is shown, for the host to check
+#   client   /bin/client, a dynamically linked program (its libraries in
+#            /lib), with ARGS: exit 0; its whole stdout is shown, for the
+#            host to check
+#
+# /etc/share present: the host's shared folder (tag "share", virtio-9p) is
+# mounted read-only at /share first.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /out
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -39,6 +43,12 @@ else
   dmesg | grep -i -E 'virtio|drm' | tail -n 20
 fi
 
+# A host folder shared over virtio-9p (run-vm --share), read-only.
+if [ -f /etc/share ]; then
+  mkdir -p /share
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro share /share || say "cannot mount the shared folder"
+fi
+
 passed=0
 failed=0
 show() { sed 's/^/guest:     /' | head -n "${1:-20}"; }
@@ -47,7 +57,7 @@ while read -r name kind args; do
   start=$(uptime_s)
   # shellcheck disable=SC2086
   if [ "$kind" = client ]; then
-    LD_LIBRARY_PATH=/lib "/bin/$name" $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
+    LD_LIBRARY_PATH=/lib /bin/client $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
   else
     "/bin/$name" $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
   fi
