@@ -1,4 +1,4 @@
-/* The seven cases of wgv-bench; see cases.h. Each case keeps the objects it
+/* The cases of wgv-bench; see cases.h. Each case keeps the objects it
  * set up for one size until another case or size runs, so repetitions time
  * the work alone. */
 #include <math.h>
@@ -7,11 +7,18 @@
 #include "cases.h"
 #include "util.h"
 
+#define LLM_BLOCKS_MAX 8
+
 /* The one case whose objects are cached. */
 struct bench_cache {
     char name[16];
     uint64_t size;
     WGPUBuffer buf[4];
+    /* The LLM cases' weight blocks, each with its dims and bind group. */
+    int blocks;
+    uint32_t block_cols[LLM_BLOCKS_MAX];
+    WGPUBuffer block_buf[LLM_BLOCKS_MAX], block_dims[LLM_BLOCKS_MAX];
+    WGPUBindGroup block_group[LLM_BLOCKS_MAX];
     WGPUBindGroupLayout layout;
     WGPUBindGroup group;
     WGPUComputePipeline compute;
@@ -30,6 +37,8 @@ struct bench_state {
 
 /* matmul_wgsl: the matmul example's shader. */
 #include "matmul-wgsl.h"
+/* llm_gemv_wgsl, llm_gemm_wgsl: the LLM cases' shaders. */
+#include "llm-wgsl.h"
 
 /* One invocation bumps a counter: the smallest dispatch with an effect. */
 static const char *tiny_wgsl =
@@ -124,6 +133,11 @@ static void cache_release(struct bench_cache *c)
     for (int i = 0; i < 4; i++)
         if (c->buf[i])
             wgpuBufferRelease(c->buf[i]);
+    for (int i = 0; i < c->blocks; i++) {
+        if (c->block_group[i]) wgpuBindGroupRelease(c->block_group[i]);
+        if (c->block_buf[i]) wgpuBufferRelease(c->block_buf[i]);
+        if (c->block_dims[i]) wgpuBufferRelease(c->block_dims[i]);
+    }
     if (c->group) wgpuBindGroupRelease(c->group);
     if (c->layout) wgpuBindGroupLayoutRelease(c->layout);
     if (c->compute) wgpuComputePipelineRelease(c->compute);
@@ -251,6 +265,114 @@ static double matmul_run(struct gpu *g, struct bench_cache *c, uint64_t n, uint6
     if (!work_done(g))
         return -1;
     return 2.0 * (double)n * (double)n * (double)n * (double)iters;
+}
+
+/* LLM-shaped multiplies: a batch of `m` activations (1: generating a
+ * token; 512: processing a prompt) times a weight matrix of k inputs and n
+ * outputs, in column blocks that each fit one binding. */
+static int llm_setup(struct gpu *g, struct bench_cache *c, uint64_t m, uint32_t k, uint32_t n, char *err,
+                     size_t errlen)
+{
+    WGPULimits lim = {0};
+    if (wgpuDeviceGetLimits(g->device, &lim) != WGPUStatus_Success) {
+        snprintf(err, errlen, "cannot read the device's limits");
+        return -1;
+    }
+    uint64_t bind = lim.maxStorageBufferBindingSize < lim.maxBufferSize ? lim.maxStorageBufferBindingSize
+                                                                         : lim.maxBufferSize;
+    uint32_t per = 0;
+    int blocks = 1;
+    for (; blocks <= LLM_BLOCKS_MAX; blocks++) {
+        per = ((n + (uint32_t)blocks - 1) / (uint32_t)blocks + 63) & ~63u;
+        if ((uint64_t)per * k * 4 <= bind)
+            break;
+    }
+    if (m == 0 || m > 4096 || blocks > LLM_BLOCKS_MAX || m * k * 4 > bind || m * n * 4 > bind) {
+        snprintf(err, errlen, "batch %llu of %ux%u weights does not fit this device", (unsigned long long)m, k,
+                 n);
+        return -1;
+    }
+    uint64_t largest = (uint64_t)per * k > m * k ? (uint64_t)per * k : m * k;
+    float *fill = malloc(largest * 4);
+    if (!fill) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (uint64_t i = 0; i < largest; i++)
+        fill[i] = (float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f;
+    c->buf[0] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, m * k * 4);
+    wgpuQueueWriteBuffer(g->queue, c->buf[0], 0, fill, m * k * 4);
+    c->buf[2] = make_buffer(g, WGPUBufferUsage_Storage, m * n * 4);
+    c->compute = make_compute(g, m < 8 ? llm_gemv_wgsl : llm_gemm_wgsl);
+    c->layout = wgpuComputePipelineGetBindGroupLayout(c->compute, 0);
+    uint32_t col0 = 0;
+    for (c->blocks = 0; col0 < n; c->blocks++) {
+        int i = c->blocks;
+        uint32_t nb = n - col0 < per ? n - col0 : per;
+        c->block_cols[i] = nb;
+        c->block_buf[i] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, (uint64_t)k * nb * 4);
+        wgpuQueueWriteBuffer(g->queue, c->block_buf[i], 0, fill, (uint64_t)k * nb * 4);
+        uint32_t dims[8] = {(uint32_t)m, k, nb, n, col0, 0, 0, 0};
+        c->block_dims[i] = make_buffer(g, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst, sizeof dims);
+        wgpuQueueWriteBuffer(g->queue, c->block_dims[i], 0, dims, sizeof dims);
+        WGPUBindGroupEntry e[4] = {
+            {.binding = 0, .buffer = c->buf[0], .size = WGPU_WHOLE_SIZE},
+            {.binding = 1, .buffer = c->block_buf[i], .size = WGPU_WHOLE_SIZE},
+            {.binding = 2, .buffer = c->buf[2], .size = WGPU_WHOLE_SIZE},
+            {.binding = 3, .buffer = c->block_dims[i], .size = WGPU_WHOLE_SIZE},
+        };
+        WGPUBindGroupDescriptor d = {.layout = c->layout, .entryCount = 4, .entries = e};
+        c->block_group[i] = wgpuDeviceCreateBindGroup(g->device, &d);
+        col0 += nb;
+    }
+    free(fill);
+    return 0;
+}
+
+/* One command buffer per multiply: a dispatch per weight block. */
+static double llm_run(struct gpu *g, struct bench_cache *c, uint64_t m, uint32_t k, uint32_t n, uint64_t iters)
+{
+    for (uint64_t it = 0; it < iters; it++) {
+        WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(g->device, NULL);
+        WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, NULL);
+        wgpuComputePassEncoderSetPipeline(pass, c->compute);
+        for (int i = 0; i < c->blocks; i++) {
+            wgpuComputePassEncoderSetBindGroup(pass, 0, c->block_group[i], 0, NULL);
+            if (m < 8)
+                wgpuComputePassEncoderDispatchWorkgroups(pass, (c->block_cols[i] + 63) / 64, 1, 1);
+            else
+                wgpuComputePassEncoderDispatchWorkgroups(pass, (c->block_cols[i] + 31) / 32,
+                                                         (uint32_t)((m + 31) / 32), 1);
+        }
+        wgpuComputePassEncoderEnd(pass);
+        wgpuComputePassEncoderRelease(pass);
+        submit(g, enc);
+    }
+    if (!work_done(g))
+        return -1;
+    return 2.0 * (double)m * (double)k * (double)n * (double)iters;
+}
+
+/* A 4096-wide model's attention output projection (4096 x 4096) and its
+ * feed-forward up projection (4096 x 11008), as in Llama 2 7B. */
+static int llm_proj_setup(struct gpu *g, struct bench_cache *c, uint64_t m, char *err, size_t errlen)
+{
+    return llm_setup(g, c, m, 4096, 4096, err, errlen);
+}
+
+static double llm_proj_run(struct gpu *g, struct bench_cache *c, uint64_t m, uint64_t iters)
+{
+    return llm_run(g, c, m, 4096, 4096, iters);
+}
+
+static int llm_ffn_setup(struct gpu *g, struct bench_cache *c, uint64_t m, char *err, size_t errlen)
+{
+    return llm_setup(g, c, m, 4096, 11008, err, errlen);
+}
+
+static double llm_ffn_run(struct gpu *g, struct bench_cache *c, uint64_t m, uint64_t iters)
+{
+    return llm_run(g, c, m, 4096, 11008, iters);
 }
 
 static int tiny_setup(struct gpu *g, struct bench_cache *c)
@@ -508,6 +630,8 @@ static const struct bench_case cases[] = {
     {"readback", readback_setup, readback_run},
     {"churn", churn_setup, churn_run},
     {"render", render_setup, render_run},
+    {"llm-proj", llm_proj_setup, llm_proj_run},
+    {"llm-ffn", llm_ffn_setup, llm_ffn_run},
 };
 
 /* -------------------------------------------------------------- the API */

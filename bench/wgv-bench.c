@@ -57,6 +57,8 @@ static const struct case_info case_table[] = {
      {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20, END}, {4096, 1 << 20, END}},
     {"churn", "objects/s", 1, PER_SECOND, false, {10, 100, 1000, END}, {10, END}},
     {"render", "draws/s", 1, PER_SECOND, false, {10, 100, 1000, 10000, END}, {10, END}},
+    {"llm-proj", "GFLOP/s", 1e9, PER_SECOND, false, {1, 512, END}, {1, END}},
+    {"llm-ffn", "GFLOP/s", 1e9, PER_SECOND, false, {1, 512, END}, {1, END}},
 };
 #define CASE_COUNT (sizeof case_table / sizeof case_table[0])
 
@@ -417,7 +419,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: wgv-bench [--json FILE|-] [--cases a,b,...] [--quick] [--reps N] "
                     "[--budget SECONDS] [--max-matmul N] [--storm-total N] [--server-arg ARG]...\n"
-                    "cases: matmul storm roundtrip upload readback churn render\n");
+                    "cases: matmul storm roundtrip upload readback churn render llm-proj llm-ffn\n");
 }
 
 int main(int argc, char **argv)

@@ -146,6 +146,14 @@ int wgv_context_fence(struct wgv_context *ctx, uint32_t ring, uint64_t fence_id)
  * Returns the number of callbacks still pending. */
 int wgv_context_poll(struct wgv_context *ctx);
 
+/* The longest an embedder should sleep between wgv_context_poll calls
+ * while callbacks are pending, after waiting `waited_ns` for them (backing
+ * off up to it): 1 ms; where the context's adapter is a CPU device
+ * (lavapipe), whose work runs on the host's own cores so that every
+ * wake-up takes time from the work waited for, a sixteenth of the wait so
+ * far, up to 8 ms (a completion is then seen within about 6% of its time). */
+uint64_t wgv_context_poll_max_ns(const struct wgv_context *ctx, uint64_t waited_ns);
+
 /* Age in nanoseconds of the oldest callback the context still owes its
  * guest (device events, which may never fire, excluded), or 0 if it owes
  * none: what a GPU watchdog looks at. */

@@ -51,6 +51,8 @@ void wgv_host_send_adapter_state(struct wgv_context *ctx, void *adapter, uint64_
     }
     ctx->procs->adapterGetLimits(adapter, &limits);
     ctx->procs->adapterGetFeatures(adapter, &features);
+    if (info.adapterType == WGPUAdapterType_CPU)
+        ctx->cpu_adapter = true;
     /* The guest is told the policy's limits where they are lower. */
     if (limits.maxBufferSize > ctx->policy.max_memory)
         limits.maxBufferSize = ctx->policy.max_memory;

@@ -93,6 +93,7 @@ struct wgv_context {
     int pending_count;          /* callbacks owed (device events excluded) */
     size_t pending_records;     /* records on the list, device events included */
     bool ran;                   /* commands ran since the last poll */
+    bool cpu_adapter;           /* an adapter it was given is a CPU device */
     uint8_t *cmd_copy;          /* private copy of the command being decoded */
     size_t cmd_copy_cap;
     bool lost, closing;

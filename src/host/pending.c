@@ -31,6 +31,14 @@ void wgv_host_send_reply(struct wgv_context *ctx, unsigned kind, unsigned callba
         wgv_context_fail(ctx, "the guest's reply ring is not draining");
 }
 
+uint64_t wgv_context_poll_max_ns(const struct wgv_context *ctx, uint64_t waited_ns)
+{
+    const uint64_t floor = 1000 * 1000, ceiling = 8 * 1000 * 1000;
+    if (!ctx->cpu_adapter || waited_ns / 16 <= floor)
+        return floor;
+    return waited_ns / 16 < ceiling ? waited_ns / 16 : ceiling;
+}
+
 uint64_t wgv_context_oldest_pending_ns(const struct wgv_context *ctx)
 {
     /* The list is in call order: the first that counts is the oldest. */

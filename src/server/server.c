@@ -27,7 +27,7 @@
  * is so seen at most about as late again as it took (round trips stay
  * short), and a long GPU job costs about one poll a millisecond. */
 #define WGV_POLL_MIN_NS (2 * 1000)
-#define WGV_POLL_MAX_NS (1000 * 1000)
+
 
 /* Memory in thread mode. What a departed guest made the backend allocate
  * is free once its context is destroyed, but glibc keeps freed memory in
@@ -318,6 +318,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         wgv_server_log(s, "context %u: guest connected", id);
     unsigned polls = 0;
     int64_t poll_ns = WGV_POLL_MIN_NS;
+    int64_t waiting_since = now_ns(); /* since the last command or reply */
     uint64_t watchdog_ns = hooks ? (uint64_t)hooks->watchdog_s * 1000000000u : 0;
     bool draining = false;
     while (alive && !atomic_load(&s->stop)) {
@@ -373,6 +374,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
             break;
         if (ran || replied) {
             poll_ns = WGV_POLL_MIN_NS;
+            waiting_since = now_ns();
             if (ran)
                 continue;
         }
@@ -381,11 +383,12 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         if (draining)
             break;
         /* Nothing to run: wait for commands, briefly while the GPU still
-         * owes callbacks (backing off while it stays busy, so polling does
-         * not take the CPU from a CPU renderer), longer otherwise. */
+         * owes callbacks (backing off while it stays busy, to longer naps
+         * where the adapter is the CPU, whose work each wake-up delays),
+         * longer otherwise. */
         if (pending) {
             wgv_ring_wait(&ss.cmd, poll_ns);
-            if (poll_ns < WGV_POLL_MAX_NS)
+            if (poll_ns < (int64_t)wgv_context_poll_max_ns(ss.ctx, (uint64_t)(now_ns() - waiting_since)))
                 poll_ns *= 2;
             if (++polls % 2048 == 0 && wgv_peer_wait(ss.conn.sock, 0) != WGV_PEER_ALIVE)
                 draining = true;

@@ -326,6 +326,13 @@ static bool drain(struct wgv_vu_pump *p, uint8_t *buf)
     return true;
 }
 
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void deadline_after(struct timespec *ts, int64_t ns)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -471,6 +478,7 @@ static void *pump_main(void *arg)
     wgv_vu_log(p->vu, "context %u: shared memory set up (%llu bytes)", p->ctx_id,
                (unsigned long long)p->map_len);
     int64_t poll_ns = POLL_MIN_NS;
+    uint64_t waiting_since = monotonic_ns(); /* since the last request or reply */
     for (;;) {
         if (!take_requests(p, buf))
             break;
@@ -488,12 +496,13 @@ static void *pump_main(void *arg)
             break;
         if (ran || replied) {
             poll_ns = POLL_MIN_NS;
+            waiting_since = monotonic_ns();
             if (ran)
                 continue;
         }
         if (pending) {
             wait_requests(p, poll_ns);
-            if (poll_ns < POLL_MAX_NS)
+            if (poll_ns < (int64_t)wgv_context_poll_max_ns(p->ctx, monotonic_ns() - waiting_since))
                 poll_ns *= 2;
             continue;
         }
