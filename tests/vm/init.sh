@@ -10,9 +10,9 @@
 #            run's transcript on the host)
 #   example  exit 0; if /expected/NAME.png exists, /tmp/NAME.png must be
 #            byte-identical to it; stdout is shown (timings)
-#   client   /bin/client, a dynamically linked program (its libraries in
-#            /lib), with ARGS: exit 0; its whole stdout is shown, for the
-#            host to check
+#   client   a dynamically linked program (its libraries in /lib): exit 0;
+#            its whole stdout is shown, for the host to check, then its
+#            times in the guest ("cpu: real S", "cpu: user S", "cpu: sys S")
 #
 # /etc/share present: the host's shared folder (tag "share", virtio-9p) is
 # mounted read-only at /share first.
@@ -57,7 +57,7 @@ while read -r name kind args; do
   start=$(uptime_s)
   # shellcheck disable=SC2086
   if [ "$kind" = client ]; then
-    LD_LIBRARY_PATH=/lib /bin/client $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
+    LD_LIBRARY_PATH=/lib time -p "/bin/$name" $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
   else
     "/bin/$name" $args >"/out/$name.txt" 2>"/out/$name.err" </dev/null
   fi
@@ -76,7 +76,10 @@ while read -r name kind args; do
     passed=$((passed + 1))
     say "ok   $name ($secs s)"
     [ "$kind" = example ] && show 20 <"/out/$name.txt"
-    [ "$kind" = client ] && show 100000 <"/out/$name.txt"
+    if [ "$kind" = client ]; then
+      show 100000 <"/out/$name.txt"
+      tail -n 3 "/out/$name.err" | sed 's/^/cpu: /' | show
+    fi
   else
     failed=$((failed + 1))
     say "FAIL $name ($secs s): $why"
