@@ -11,7 +11,11 @@
  * native). It also reports this machine's memcpy bandwidth, the extra
  * copies the wire costs on uploads and readbacks, and the memory (PSS) of
  * the server (and its workers, when it isolates) serving one idle context
- * against a process that opened the device itself. */
+ * against a process that opened the device itself.
+ *
+ * WGV_BENCH_SERVER, WGV_BENCH_NATIVE and WGV_BENCH_WIRE name the server and
+ * the two workers where they are not where the build put them (a build
+ * carried to another machine). */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -471,8 +475,10 @@ int main(int argc, char **argv)
         goto out;
     }
     long server_alone = pss_kib(server);
-    if (worker_start(&native, WGV_BENCH_NATIVE_BIN, NULL) < 0 ||
-        worker_start(&wire, WGV_BENCH_WIRE_BIN, socket) < 0)
+    /* The build's own binaries, unless the build was carried elsewhere. */
+    const char *native_bin = getenv("WGV_BENCH_NATIVE") ? getenv("WGV_BENCH_NATIVE") : WGV_BENCH_NATIVE_BIN;
+    const char *wire_bin = getenv("WGV_BENCH_WIRE") ? getenv("WGV_BENCH_WIRE") : WGV_BENCH_WIRE_BIN;
+    if (worker_start(&native, native_bin, NULL) < 0 || worker_start(&wire, wire_bin, socket) < 0)
         goto out;
     /* Memory with one idle context, before any case ran. */
     struct timespec settle = {0, 300 * 1000 * 1000};

@@ -26,7 +26,7 @@ PREDICT = re.compile(r"predict time =\s*([0-9.]+) ms")
 LOAD = re.compile(r"load time =\s*([0-9.]+) ms")
 CPU = re.compile(r"\b(user|sys) ([0-9.]+)")
 MATMUL = re.compile(r"MUL_MAT\((type_a=(\w+),type_b=\w+,m=(\d+),n=(\d+),k=(\d+)[^)]*)\):\s+(\d+) runs - "
-                    r"\s*([0-9.]+) us/run - \s*([0-9.]+) ([GMT]?)FLOP/run - \s*(?:\x1b\[[0-9;]*m)?"
+                    r"\s*([0-9.]+) us/run - \s*([0-9.]+) ([GMT]?)FLOP/run - \s*(?:\x1b\[[0-9;]*m)?\s*"
                     r"([0-9.]+) ([GMT]?)FLOPS")
 
 
