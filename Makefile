@@ -18,7 +18,7 @@ run: build
 	@scripts/run $(BUILD)
 
 run-vm: build
-	@scripts/bootstrap --vm
+	@scripts/bootstrap --vm --clients
 	@scripts/run-vm $(BUILD)
 
 check: build

@@ -138,15 +138,18 @@ def main():
                 r["tg_cpu_ms_per_token"] = (b["cpu_s"] - a["cpu_s"]) * 1000.0 / (gen - 1)
             results.append(r)
 
-    # Tokens: every mode's generated ids must be the native run's. A model
-    # that does not run natively either is not runnable here (reported with
-    # the native run's last words), not a failure of the other modes.
+    # Tokens: every mode's generated ids must be those of the first native
+    # mode run (native, else native-safe). A model that does not run
+    # natively either is not runnable here (reported with the native run's
+    # last words), not a failure of the other modes.
     identical, not_runnable = {}, {}
     for model in models:
         rows = [r for r in results if r["model"] == model]
-        ref = next((r["token_ids"] for r in rows if r["mode"] == "native"), None)
+        ref_row = next((r for m in ("native", "native-safe") for r in rows if r["mode"] == m), None)
+        ref = ref_row["token_ids"] if ref_row else None
         if not ref or len(ref) != prompt + gen:
-            err = read(os.path.join(runs, "native-%s-full.err" % model)) or ""
+            ref_mode = ref_row["mode"] if ref_row else "native"
+            err = read(os.path.join(runs, "%s-%s-full.err" % (ref_mode, model))) or ""
             why = [l for l in err.splitlines()
                    if re.search(r"\.cpp:\d+:|error|abort|assert|cannot", l, re.I) and "0 tests failed" not in l]
             not_runnable[model] = why[0].strip() if why else "no tokens natively"
@@ -211,7 +214,7 @@ def main():
         print("%-10s %-12s %7s %9s %9s %9s %9s %s" % (
             r["model"], r["mode"], fmt(r["load_ms"] and r["load_ms"] / 1000.0, "%.1f"), fmt(r["pp_tps"]),
             fmt(r["tg_tps"]), fmt(r["tg_ms_per_token"], "%.1f"), fmt(r["tg_cpu_ms_per_token"], "%.1f"),
-            {True: "same as native", False: "DIFFER from native", None: "-"}[r["tokens_match_native"]]))
+            {True: "same", False: "DIFFERENT", None: "-"}[r["tokens_match_native"]]))
     for s in summary:
         if s["not_runnable"]:
             print("%s: does not run natively either: %s" % (s["model"], s["not_runnable"]))

@@ -23,11 +23,11 @@
 #include "wgv-wire-ids.h"
 
 /* How often a context with callbacks owed asks the backend for them: from
- * every 2 us, doubling up to every 1 ms while nothing finishes. A callback
- * is so seen at most about as late again as it took (round trips stay
+ * every 2 us, doubling while nothing finishes up to the context's cap
+ * (wgv_context_poll_max_ns: 1 ms, longer on a CPU adapter). A callback is
+ * so seen at most about as late again as it took (round trips stay
  * short), and a long GPU job costs about one poll a millisecond. */
 #define WGV_POLL_MIN_NS (2 * 1000)
-
 
 /* Memory in thread mode. What a departed guest made the backend allocate
  * is free once its context is destroyed, but glibc keeps freed memory in

@@ -104,7 +104,6 @@ struct wgv_flagset {
     const uint64_t *native;  /* this side's bit for wire bit i */
 };
 
-/* One side's view of the wire: generated tables for the ABI it speaks. */
 /* Where one member lies in a C struct. */
 struct wgv_span {
     uint16_t offset, size;
@@ -121,6 +120,7 @@ struct wgv_neutral_link {
     const struct wgv_span *members;
 };
 
+/* One side's view of the wire: generated tables for the ABI it speaks. */
 struct wgv_abi {
     const char *name;
     const struct wgv_shape *shapes;
