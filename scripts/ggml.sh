@@ -7,15 +7,12 @@
 #   ggml_prepare        checks the fixtures and tools, unpacks, writes the
 #                       Dawn config; sets ggml_rev, clients, headers,
 #                       dawn_lib, work (BUILD/clients), src, gbuild,
-#                       gbuild_vm, gbuild_vulkan
+#                       gbuild_vm
 #   ggml_build [--vm] TARGET..
 #                       configures (once) and builds those targets of ggml
 #                       in $gbuild (log $work/build.txt); with --vm, in
 #                       $gbuild_vm for the VM's plain x86-64 CPU (no AVX,
-#                       no OpenMP; log $work/build-vm.txt); with --vulkan,
-#                       in $gbuild_vulkan with ggml's Vulkan backend instead
-#                       of WebGPU (scripts/bootstrap --vulkan; log
-#                       $work/build-vulkan.txt)
+#                       no OpenMP; log $work/build-vm.txt)
 #
 # Environment: WGV_CLIENTS_DIR, the fixtures (default: ../shared/clients
 # beside the repository).
@@ -51,7 +48,6 @@ ggml_prepare() {
   src=$work/src
   gbuild=$work/ggml-build
   gbuild_vm=$work/ggml-build-vm
-  gbuild_vulkan=$work/ggml-build-vulkan
   if [ "$(cat "$work/src.stamp" 2>/dev/null)" != "$stamp" ]; then
     echo "unpacking ggml $ggml_rev into $src"
     rm -rf "$src" "$gbuild" "$work/src.stamp"
@@ -90,10 +86,6 @@ ggml_build() {
     dir=$gbuild_vm log=$work/build-vm.txt
     flags=(-DGGML_NATIVE=OFF -DGGML_SSE42=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_FMA=OFF
       -DGGML_F16C=OFF -DGGML_BMI2=OFF -DGGML_OPENMP=OFF)
-  elif [ "${1:-}" = --vulkan ]; then
-    shift
-    dir=$gbuild_vulkan log=$work/build-vulkan.txt
-    flags=(-DGGML_WEBGPU=OFF -DGGML_VULKAN=ON -DGGML_NATIVE=OFF -DGGML_OPENMP=OFF)
   fi
   local targets=() t
   for t in "$@"; do targets+=(--target "$t"); done
