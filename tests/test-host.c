@@ -203,7 +203,7 @@ static void test_scatter_list_resource_feeds_write_buffer(void)
     CHECK(wgv_context_submit(c.ctx, w.data, w.len) == 0);
     wgv_writer_free(&w);
 
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 96, 5, 4096, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 96, 5, 4096, 0, 0};
     CHECK(send(&c, WGV_OP_wgpuBufferMapAsync, &m) == 0);
     CHECK(find_reply(&c, WGV_REPLY_CALLBACK, 5) != NULL);
     CHECK(memcmp(c.bulk + 4096, want + 4, 96) == 0);
@@ -277,7 +277,7 @@ static void test_resource_ranges_at_the_end_and_empty_pieces(void)
     CHECK_MSG(wgv_context_lost_reason(c.ctx) == NULL, "%s", wgv_context_lost_reason(c.ctx));
     /* 32 bytes from offset 3: across the empty pieces, gathered. */
     CHECK(write_from_resource(&c, 2, 3, 32) == 0);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 32, 5, 4096, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 32, 5, 4096, 0, 0};
     CHECK(send(&c, WGV_OP_wgpuBufferMapAsync, &m) == 0);
     CHECK(find_reply(&c, WGV_REPLY_CALLBACK, 5) != NULL);
     CHECK(memcmp(c.bulk + 4096, bytes + 3, 32) == 0);

@@ -1,7 +1,8 @@
 /* Buffers in the guest: state for the getters, and mapping through bulk
  * shared memory (the host copies mapped bytes in before the map callback
  * and out again at unmap), or, for mappings too large for it, through
- * guest memory streamed in chunks (transfer.c). */
+ * guest memory streamed in chunks (transfer.c). Some write maps the guest
+ * answers itself (map-write.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,11 +58,16 @@ bool wgv_guest_hook_wgpuBufferMapAsync(struct wgv_client *c, struct wgv_ga_wgpuB
         pthread_mutex_unlock(&c->lock);
         return true;
     }
+    /* A write map the guest can answer itself (map-write.c). */
+    bool answer = wgv_map_write_can_answer(c, b, a->mode, a->offset, size);
     /* A mapping the bulk area cannot hold lives in guest memory: the host
      * keeps its own mapping and the bytes are pulled in chunks once it
      * succeeds (wgv_transfer_pull), before the callback runs. */
     uint64_t off = 0;
     bool stream = size && !wgv_transfer_map_bulk(c, size, &off);
+    answer = answer && !stream;
+    if (answer)
+        memcpy(c->t->bulk + off, b->shadow + a->offset, size);
     if (stream && !(b->priv = wgv_transfer_private_alloc(size))) {
         pthread_mutex_unlock(&c->lock);
         struct wgv_gcb_BufferMapCallback r = {
@@ -80,9 +86,14 @@ bool wgv_guest_hook_wgpuBufferMapAsync(struct wgv_client *c, struct wgv_ga_wgpuB
     b->map_future = a->callbackInfo_future;
     a->shm_offset = off;
     a->stream = stream;
+    a->answered = answer;
     pthread_mutex_unlock(&c->lock);
     /* The application may release the buffer while the map is pending. */
     wgv_future_make_event(c, a->callbackInfo_future, false);
+    if (answer) {
+        struct wgv_gcb_BufferMapCallback r = {WGPUMapAsyncStatus_Success, {"", 0}};
+        wgv_future_complete_local(c, a->callbackInfo_future, &r);
+    }
     return true;
 }
 
@@ -107,6 +118,7 @@ bool wgv_guest_hook_wgpuBufferUnmap(struct wgv_client *c, struct wgv_ga_wgpuBuff
         a->map_offset = b->map_offset;
         a->shm_offset = b->shm_offset;
         a->shm_size = b->map_size;
+        wgv_map_write_unmapped(b, c->t->bulk + b->shm_offset);
     }
     /* A mapping in guest memory goes to the host's mapping first. */
     wgv_transfer_push(c, b);

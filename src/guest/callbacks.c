@@ -129,6 +129,7 @@ static void map_done(struct wgv_client *c, struct wgv_buffer *b, uint64_t future
         b->map_future = 0;
         if (ok) {
             b->map_state = WGPUBufferMapState_Mapped;
+            wgv_map_write_confirmed(b, b->has_shm ? c->t->bulk + b->shm_offset : NULL);
         } else {
             b->map_state = WGPUBufferMapState_Unmapped;
             if (b->has_shm) {
@@ -156,6 +157,12 @@ void wgv_future_fire(struct wgv_client *c, struct wgv_future *f)
     if (decoded) {
         bool ok = callback_succeeded(f->callback, args);
         void *obj = f->object;
+        /* Before the application hears of it (it may map a buffer next). */
+        if (f->callback == WGV_CB_QueueWorkDoneCallback &&
+            ((struct wgv_gcb_QueueWorkDoneCallback *)args)->status == WGPUQueueWorkDoneStatus_Success)
+            wgv_map_write_work_done(c, f);
+        if (f->callback == WGV_CB_DeviceLostCallback && f->object)
+            ((struct wgv_device *)f->object)->lost = true;
         if (f->callback == WGV_CB_BufferMapCallback) {
             /* A map the application ended first (unmap, destroy, release)
              * was completed as Aborted then, or, if the host had answered

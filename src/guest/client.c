@@ -65,6 +65,8 @@ static size_t object_size(unsigned type)
     case WGV_OBJ_Device: return sizeof(struct wgv_device);
     case WGV_OBJ_Instance: return sizeof(struct wgv_instance);
     case WGV_OBJ_Queue: return sizeof(struct wgv_queue);
+    case WGV_OBJ_CommandEncoder: return sizeof(struct wgv_command_encoder);
+    case WGV_OBJ_CommandBuffer: return sizeof(struct wgv_command_buffer);
     default: return sizeof(struct wgv_object);
     }
 }
@@ -106,6 +108,7 @@ static void object_free_state(struct wgv_object *o)
         if (b->has_shm)
             wgv_client_release_later(c, b->shm_offset, b->shm_size);
         wgv_transfer_private_free(b);
+        free(b->shadow);
         break;
     }
     case WGV_OBJ_Adapter: {
@@ -159,6 +162,11 @@ void wgv_object_release(struct wgv_object *o)
      * an instance still owed. */
     fire_all(c, cancelled);
     wgv_client_fire_spontaneous(c);
+    /* The buffers its copies read, released without the lock held. */
+    if (o->type == WGV_OBJ_CommandEncoder)
+        wgv_buffer_uses_free(&((struct wgv_command_encoder *)o)->uses);
+    else if (o->type == WGV_OBJ_CommandBuffer)
+        wgv_buffer_uses_free(&((struct wgv_command_buffer *)o)->uses);
     free(o);
     for (int i = 0; i < 2; i++)
         if (dep[i])
@@ -519,6 +527,11 @@ static struct wgv_future *future_find(struct wgv_client *c, uint64_t id, struct 
         }
     }
     return NULL;
+}
+
+struct wgv_future *wgv_future_get_locked(struct wgv_client *c, uint64_t id)
+{
+    return future_find(c, id, NULL);
 }
 
 /* Defined in callbacks.c: applies a reply's effects on guest state and

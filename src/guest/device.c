@@ -156,6 +156,7 @@ void wgv_device_end_locked(struct wgv_client *c, struct wgv_device *d, bool rele
 {
     static const char why[] = "The device was destroyed.";
     _Alignas(16) uint8_t args[256];
+    d->lost = true;
     for (struct wgv_future **l = &c->futures; *l;) {
         struct wgv_future *f = *l;
         bool ours = owed_for(f, &d->base);

@@ -120,6 +120,31 @@ struct wgv_buffer {
      * copy of the mapped bytes, streamed through the bulk area in chunks. */
     uint8_t *priv;
     bool destroyed;             /* wgpuBufferDestroy was called */
+    /* Write maps the guest answers itself (map-write.c): the buffer's whole
+     * contents as the guest last wrote them (NULL until known), whether a
+     * map through the host has succeeded (so the buffer is valid), and the
+     * queue serial of the last submission that reads it. */
+    uint8_t *shadow;
+    bool confirmed;
+    bool untracked;             /* a use could not be recorded: never answered */
+    uint64_t last_use;
+};
+
+/* Mappable buffers a command encoder's copies read (one reference each);
+ * moved to its command buffer at finish, marked at submit. */
+struct wgv_buffer_uses {
+    struct wgv_buffer **items;
+    uint32_t len, cap;
+};
+
+struct wgv_command_encoder {
+    struct wgv_object base;
+    struct wgv_buffer_uses uses;
+};
+
+struct wgv_command_buffer {
+    struct wgv_object base;
+    struct wgv_buffer_uses uses;
 };
 
 struct wgv_texture {
@@ -170,6 +195,7 @@ struct wgv_device {
     bool have_state;
     WGPULimits limits;
     struct wgv_features features;
+    bool lost;                   /* its lost callback fired or it was destroyed */
     WGPUDeviceLostCallbackInfo lost_info;
     WGPUUncapturedErrorCallbackInfo error_info;
     uint64_t lost_future, error_key;
@@ -184,10 +210,13 @@ struct wgv_instance {
 };
 
 /* A device's queue. The wgpu-native front counts its submissions, for
- * wgpuQueueSubmitForIndex and wgpuDevicePoll. */
+ * wgpuQueueSubmitForIndex and wgpuDevicePoll. `serial` numbers every
+ * submission in wire order and `serial_done` is the highest one a work-done
+ * callback has vouched for (client lock), for map-write.c. */
 struct wgv_queue {
     struct wgv_object base;
     atomic_uint_fast64_t submitted, completed;
+    uint64_t serial, serial_done;
 };
 
 /* The most futures one timed wgpuInstanceWaitAny call accepts. */
@@ -229,6 +258,7 @@ struct wgv_future {
     void *userdata1, *userdata2;
     struct wgv_object *object; /* result or device, one reference held */
     uint64_t ready_seq;      /* order in which replies arrived */
+    uint64_t work_serial;    /* a work-done future: the queue serial it vouches for */
     void *reply;             /* the reply record once READY (malloc'd) */
     size_t reply_len;
     struct wgv_future *next;
@@ -238,6 +268,9 @@ struct wgv_future {
 WGPUFuture wgv_future_create(struct wgv_client *c, unsigned callback, WGPUCallbackMode mode,
                              WGPUProc fn, void *userdata1, void *userdata2,
                              struct wgv_object *object);
+
+/* The future of id `id`, pending or ready (lock held); NULL if none. */
+struct wgv_future *wgv_future_get_locked(struct wgv_client *c, uint64_t id);
 
 /* Completes a future here, without the host, with callback arguments `args`
  * (the callback's generated struct); for errors the guest detects itself. */
@@ -270,6 +303,26 @@ void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o);
 /* Frees a bulk range once the host has read every command sent so far
  * (lock held). */
 void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t size);
+
+/* ------------------------------------------------- answered write maps */
+
+/* Largest buffer whose contents the guest keeps to answer its write maps. */
+#define WGV_MAP_WRITE_SHADOW_MAX (256u * 1024u)
+
+/* Whether a mapAsync of `mode` over [offset, offset+size) may be answered in
+ * the guest: a valid MapWrite buffer of the guest's known contents that no
+ * unfinished submission reads, a range the backend would accept (lock held). */
+bool wgv_map_write_can_answer(struct wgv_client *c, struct wgv_buffer *b, WGPUMapMode mode,
+                              uint64_t offset, uint64_t size);
+/* A map through the host succeeded: the buffer is valid, and a whole-buffer
+ * mapping gives the guest its contents (lock held). */
+void wgv_map_write_confirmed(struct wgv_buffer *b, const uint8_t *bytes);
+/* A write mapping of `bytes` ends: the guest's copy follows it (lock held). */
+void wgv_map_write_unmapped(struct wgv_buffer *b, const uint8_t *bytes);
+/* A work-done callback reported success: its queue serial is done. */
+void wgv_map_write_work_done(struct wgv_client *c, struct wgv_future *f);
+/* Drops the buffer references of an encoder's or command buffer's uses. */
+void wgv_buffer_uses_free(struct wgv_buffer_uses *u);
 
 /* ---------------------------------------------------------------- client */
 

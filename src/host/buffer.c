@@ -3,13 +3,15 @@
 #include "context.h"
 
 #include <string.h>
+#include <time.h>
 
 void wgv_host_exec_wgpuBufferMapAsync(struct wgv_context *ctx, struct wgv_ha_wgpuBufferMapAsync *a)
 {
     /* stream: the guest reads the mapping in chunks (wgvBufferReadMapped)
      * and names no bulk range here. */
-    if (a->stream > 1) {
-        wgv_context_fail(ctx, "mapAsync: stream flag %u is not 0 or 1", a->stream);
+    if (a->stream > 1 || a->answered > 1 || (a->answered && a->stream)) {
+        wgv_context_fail(ctx, "mapAsync: flags stream %u, answered %u: each is 0 or 1, not both 1",
+                         a->stream, a->answered);
         return;
     }
     if (!a->stream && !wgv_host_ops_bulk_get(ctx, a->shm_offset, a->size)) {
@@ -23,8 +25,11 @@ void wgv_host_exec_wgpuBufferMapAsync(struct wgv_context *ctx, struct wgv_ha_wgp
         return;
     p->buffer = a->buffer;
     p->map_offset = a->offset;
-    p->map_size = a->stream ? 0 : a->size; /* what the callback copies */
+    /* what the callback copies: nothing for a map the guest answered, whose
+     * bytes the guest has put there itself */
+    p->map_size = a->stream || a->answered ? 0 : a->size;
     p->shm_offset = a->shm_offset;
+    p->answered = a->answered;
     ctx->procs->bufferAddRef(a->buffer);
     WGPUBufferMapCallbackInfo ci = WGPU_BUFFER_MAP_CALLBACK_INFO_INIT;
     ci.mode = WGPUCallbackMode_AllowProcessEvents;
@@ -34,8 +39,36 @@ void wgv_host_exec_wgpuBufferMapAsync(struct wgv_context *ctx, struct wgv_ha_wgp
     ctx->procs->bufferMapAsync(a->buffer, a->mode, a->offset, a->size, ci);
 }
 
+/* The map of `buffer` the guest answered itself, if the backend has not
+ * resolved it yet. */
+static struct wgv_pending *answered_map(struct wgv_context *ctx, void *buffer)
+{
+    for (struct wgv_pending *p = ctx->pending.next; p != &ctx->pending; p = p->next)
+        if (p->answered && p->buffer == buffer)
+            return p;
+    return NULL;
+}
+
+/* The bytes of a map the guest answered go into the backend's mapping, so
+ * that map must be resolved first. The guest answers only maps of buffers
+ * no unfinished submission reads, which the backend resolves at its next
+ * event processing; a guest that answered early waits here, in its own
+ * context, for the work it submitted. */
+static void settle_answered_map(struct wgv_context *ctx, void *buffer)
+{
+    unsigned rounds = 0;
+    while (!ctx->lost && answered_map(ctx, buffer)) {
+        ctx->procs->instanceProcessEvents(ctx->instance);
+        if (answered_map(ctx, buffer) && ++rounds > 1) {
+            struct timespec ts = {0, rounds < 64 ? 10 * 1000 : 200 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 void wgv_host_exec_wgpuBufferUnmap(struct wgv_context *ctx, struct wgv_ha_wgpuBufferUnmap *a)
 {
+    settle_answered_map(ctx, a->buffer);
     if (a->shm_size) {
         const void *src = wgv_host_ops_bulk_get(ctx, a->shm_offset, a->shm_size);
         if (!src || a->shm_size > SIZE_MAX || a->map_offset > SIZE_MAX) {

@@ -66,9 +66,11 @@ struct wgv_pending {
     bool owed;          /* will fire (device events may never): counts as pending */
     uint64_t key;       /* the guest's future id */
     uint64_t result;    /* handle of the object the callback delivers, or 0 */
-    /* mapAsync: where the mapped bytes go */
+    /* mapAsync: where the mapped bytes go; `answered`: the guest granted
+     * the map itself, so nothing is copied or replied */
     void *buffer;
     uint64_t map_offset, map_size, shm_offset;
+    bool answered;
     /* requestDevice: the queue handle to fill */
     uint64_t queue;
     /* a device's loss: its uncaptured-error record, which goes with it (the

@@ -182,6 +182,12 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
         }
         ctx->procs->bufferRelease(p->buffer);
         p->buffer = NULL;
+        if (p->answered) {
+            /* The guest answered it already; an error the backend found
+             * reaches the guest through the device's error callbacks. */
+            wgv_host_pending_free(ctx, p);
+            return;
+        }
     }
     if (callback == WGV_CB_DeviceLostCallback && ctx->error_device == object)
         ctx->error_device = NULL;

@@ -1292,8 +1292,8 @@ static void release_buffer_with_map_pending(void)
 {
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 1 << 20, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 1 << 20, 60, 0, 0};
-    struct wgv_ga_wgpuBufferMapAsync m2 = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 4096, 61, 0, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 1 << 20, 60, 0, 0, 0};
+    struct wgv_ga_wgpuBufferMapAsync m2 = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 4096, 61, 0, 0, 0};
     struct wgv_writer w;
     wgv_writer_init(&w);
     g_encode(WGV_OP_wgpuBufferMapAsync, &m, &w);
@@ -1316,7 +1316,7 @@ static void device_used_after_destroy(void)
     g_send(&g, WGV_OP_wgpuDeviceDestroy, &dd);
     g_create_buffer(&g, 2, 1, 256, WGPUBufferUsage_CopyDst, false);
     send_raw_write(&g, 0, 64, 0, 64);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 70, 0, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 70, 0, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     if (!g_wait_cb(&g, 70, 10000))
         fail("no map callback after the device was destroyed%s%s", g.lost ? ": " : "",
@@ -1460,7 +1460,7 @@ static void callbacks_on_error_objects_still_fire(void)
         g_close(&g);
         return;
     }
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 64, 30, 0, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 64, 30, 0, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     struct wgv_ga_wgpuShaderModuleGetCompilationInfo ci = {OBJ(WGPUShaderModule, 1), 31};
     g_send(&g, WGV_OP_wgpuShaderModuleGetCompilationInfo, &ci);
@@ -1521,10 +1521,10 @@ static void owe_every_callback(struct gconn *g)
     struct wgv_ga_wgpuDeviceCreateComputePipelineAsync cpa = {OBJ(WGPUDevice, 1), &pd, 40,
                                                               OBJ(WGPUComputePipeline, 1)};
     g_send(g, WGV_OP_wgpuDeviceCreateComputePipelineAsync, &cpa);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 16u << 20, 41, 0, 0};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 16u << 20, 41, 0, 0, 0};
     g_send(g, WGV_OP_wgpuBufferMapAsync, &m);
     struct wgv_ga_wgpuBufferMapAsync m2 = {OBJ(WGPUBuffer, 2), WGPUMapMode_Write, 0, 16u << 20, 42,
-                                           16u << 20, 0};
+                                           16u << 20, 0, 0};
     g_send(g, WGV_OP_wgpuBufferMapAsync, &m2);
     struct wgv_ga_wgpuQueueOnSubmittedWorkDone wd = {OBJ(WGPUQueue, 1), 43};
     g_send(g, WGV_OP_wgpuQueueOnSubmittedWorkDone, &wd);
@@ -1962,7 +1962,7 @@ static void map_async_shm_offset_out_of_range(void)
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 5,
-                                          g.conn.shm.sizes.bulk, 0};
+                                          g.conn.shm.sizes.bulk, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     expect_lost(&g, "mapAsync: shared-memory range", true);
 }
@@ -1972,7 +1972,7 @@ static void map_async_shm_range_overflows(void)
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 5,
-                                          UINT64_MAX - 127, 0};
+                                          UINT64_MAX - 127, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     expect_lost(&g, "mapAsync: shared-memory range", true);
 }
@@ -1984,7 +1984,7 @@ static void map_async_whole_size_raw(void)
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0,
-                                          WGPU_WHOLE_MAP_SIZE, 5, 0, 0};
+                                          WGPU_WHOLE_MAP_SIZE, 5, 0, 0, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     expect_lost(&g, "mapAsync: shared-memory range", true);
 }
@@ -2127,7 +2127,7 @@ static void read_mapped_outside_mappings_answers_error(void)
     g_read_mapped(&g, H(2, 1), 0, 256, 0, 52);
     g_read_mapped(&g, H(3, 1), 0, 256, 0, 53);
     /* A streamed map, unmapped before its bytes are read. */
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 4096, 54, 0, 1};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 4096, 54, 0, 1, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     const struct cbrec *c = g_wait_cb(&g, 54, 10000);
     if (!c || c->w0 != WIRE_MAP_SUCCESS)
@@ -2171,7 +2171,7 @@ static void write_mapped_outside_mappings_dropped(void)
     g_write_mapped(&g, H(1, 1), 1ull << 40, 256, 0);
     g_write_mapped(&g, H(2, 1), 0, 256, 0);
     g_write_mapped(&g, H(3, 1), 0, 4096, 0);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 4096, 50, 0, 1};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 4096, 50, 0, 1, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
     if (!g_wait_cb(&g, 50, 10000))
         fail("the streamed map did not answer");
@@ -2186,9 +2186,66 @@ static void map_async_stream_flag_not_bool(void)
 {
     WITH_DEVICE(g);
     g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
-    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 5, 0, 2};
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, 256, 5, 0, 2, 0};
     g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
-    expect_lost(&g, "mapAsync: stream flag 2", true);
+    expect_lost(&g, "mapAsync: flags stream 2, answered 0", true);
+}
+
+static void map_async_answered_flag_not_bool(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, false);
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Write, 0, 256, 5, 0, 0, 7};
+    g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
+    expect_lost(&g, "mapAsync: flags stream 0, answered 7", true);
+}
+
+static void map_async_answered_and_streamed(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, false);
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Write, 0, 256, 5, 0, 1, 1};
+    g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
+    expect_lost(&g, "mapAsync: flags stream 1, answered 1", true);
+}
+
+/* Maps a guest says it answered but the backend refuses (an error buffer,
+ * the wrong mode, a second map) or that are never unmapped: no reply goes
+ * out for them, their unmaps drop the bytes, and the context carries on. */
+static void answered_maps_the_backend_refuses(void)
+{
+    WITH_DEVICE(g);
+    g_create_buffer(&g, 1, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, false);
+    g_create_buffer(&g, 2, 1, 1ull << 62, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, false);
+    g_create_buffer(&g, 3, 1, 256, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
+    g_create_buffer(&g, 4, 1, 256, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, false);
+    const struct {
+        uint32_t buffer;
+        WGPUMapMode mode;
+        uint64_t key;
+    } maps[] = {{2, WGPUMapMode_Write, 20}, {3, WGPUMapMode_Write, 21}, {1, WGPUMapMode_Write, 22},
+                {1, WGPUMapMode_Write, 23}, {4, WGPUMapMode_Write, 24}};
+    for (unsigned i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, maps[i].buffer), maps[i].mode, 0, 256,
+                                              maps[i].key, 0, 0, 1};
+        g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
+    }
+    for (uint32_t b = 1; b <= 3; b++) {
+        struct wgv_ga_wgpuBufferUnmap u = {OBJ(WGPUBuffer, b), 0, 0, 256};
+        g_send(&g, WGV_OP_wgpuBufferUnmap, &u);
+    }
+    g_release(&g, WGV_OBJ_Buffer, H(4, 1));
+    /* A map of the guest's that is answered comes after all of them. */
+    struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Write, 0, 256, 30, 0, 0, 0};
+    g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
+    const struct cbrec *c = g_wait_cb(&g, 30, 10000);
+    if (!c || c->w0 != WIRE_MAP_SUCCESS)
+        fail("the map after the answered ones did not succeed%s%s", g.lost ? ": " : "",
+             g.lost_reason);
+    for (uint64_t key = 20; key <= 24; key++)
+        if (g_wait_cb(&g, key, 0))
+            fail("the host replied to answered map %llu", (unsigned long long)key);
+    expect_alive_and_leave(&g, 3);
 }
 
 static void stage_bytes_out_of_order(void)
@@ -2434,7 +2491,7 @@ static void bulk_rewritten_while_host_copies(void)
         cmd_push(&g, &w);
         if (i % 8 == 0) {
             struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0,
-                                                  4u << 20, 100 + (uint64_t)i, 0, 0};
+                                                  4u << 20, 100 + (uint64_t)i, 0, 0, 0};
             g_send(&g, WGV_OP_wgpuBufferMapAsync, &m);
             if (!g_wait_cb(&g, 100 + (uint64_t)i, 10000))
                 fail("map %d never completed%s%s", i, g.lost ? ": " : "", g.lost_reason);
@@ -3082,7 +3139,7 @@ static void start_maps(struct gconn *g, int ready)
         g_create_buffer(g, i, 1, 16u << 20, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst,
                         false);
         struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, i), WGPUMapMode_Read, 0, 16u << 20,
-                                              10 + i, (uint64_t)(i - 1) * (16u << 20), 0};
+                                              10 + i, (uint64_t)(i - 1) * (16u << 20), 0, 0};
         g_send(g, WGV_OP_wgpuBufferMapAsync, &m);
     }
     g_create_buffer(g, 5, 1, 1 << 20, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, true);
@@ -3383,6 +3440,9 @@ int main(int argc, char **argv)
     ATTACK(write_mapped_range_outside_bulk);
     ATTACK(write_mapped_outside_mappings_dropped);
     ATTACK(map_async_stream_flag_not_bool);
+    ATTACK(map_async_answered_flag_not_bool);
+    ATTACK(map_async_answered_and_streamed);
+    ATTACK(answered_maps_the_backend_refuses);
     ATTACK(stage_bytes_out_of_order);
     ATTACK(stage_bytes_past_the_total);
     ATTACK(stage_bytes_without_a_start);

@@ -902,7 +902,7 @@ static const uint8_t *read_buffer_1(struct guest *g, uint64_t size)
 {
     uint64_t future = ++g->next_future;
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, size, future, 0,
-                                          0};
+                                          0, 0};
     if (!send_wire(g, WGV_OP_wgpuBufferMapAsync, &m) ||
         !wait_reply(g, WGV_REPLY_CALLBACK, future, 5000))
         return NULL;
@@ -977,7 +977,7 @@ static bool open_held_up(struct guest *g, uint32_t ctx, uint32_t shm_res, uint32
     uint64_t head = atomic_load(&c->reply_ring.head);
     for (int i = 0; i < 80; i++) {
         struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 2), WGPUMapMode_Read, 0, 64,
-                                              ++g->next_future, 0, 0};
+                                              ++g->next_future, 0, 0, 0};
         if (!put_wire(g, WGV_OP_wgpuBufferMapAsync, &m))
             return false;
     }

@@ -1,9 +1,11 @@
 /* Futures through the wire, with the standard header's instance features
  * (the native baseline cannot ask for TimedWaitAny the standard's way, so
  * this suite runs against the guest library only): wgpuInstanceWaitAny with
- * timeout 0, finite and infinite, and the three callback modes. */
+ * timeout 0, finite and infinite, the three callback modes, and the write
+ * maps the guest answers without the host. */
 #include <webgpu/webgpu.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -100,6 +102,14 @@ static WGPUFuture work_done(WGPUCallbackMode mode, struct hits *h)
     ci.callback = on_done;
     ci.userdata1 = h;
     return wgpuQueueOnSubmittedWorkDone(queue, ci);
+}
+
+static void on_pop(WGPUPopErrorScopeStatus status, WGPUErrorType type, WGPUStringView message,
+                   void *u1, void *u2)
+{
+    (void)status, (void)message;
+    ++*(int *)u1;
+    *(WGPUErrorType *)u2 = type;
 }
 
 static double now(void)
@@ -203,6 +213,215 @@ static void test_surface_creation_fails_cleanly(void)
     CHECK(wgpuInstanceCreateSurface(instance, &d) == NULL);
 }
 
+/* ---- write maps the guest answers itself (src/guest/map-write.c) ---- */
+
+struct map_hits {
+    int calls;
+    WGPUMapAsyncStatus status;
+};
+
+static void on_map(WGPUMapAsyncStatus status, WGPUStringView message, void *u1, void *u2)
+{
+    (void)message, (void)u2;
+    struct map_hits *h = u1;
+    h->calls++;
+    h->status = status;
+}
+
+/* Maps for writing with an AllowSpontaneous callback; returns whether the
+ * callback had run when wgpuBufferMapAsync returned (the guest answered),
+ * then waits for it; *status gets its status. */
+static bool map_write(WGPUBuffer b, uint64_t offset, uint64_t size, WGPUMapAsyncStatus *status)
+{
+    struct map_hits h = {0};
+    WGPUBufferMapCallbackInfo ci = WGPU_BUFFER_MAP_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_AllowSpontaneous;
+    ci.callback = on_map;
+    ci.userdata1 = &h;
+    WGPUFutureWaitInfo w = {wgpuBufferMapAsync(b, WGPUMapMode_Write, (size_t)offset, (size_t)size, ci), 0};
+    bool at_once = h.calls == 1;
+    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
+    CHECK(h.calls == 1);
+    *status = h.status;
+    return at_once;
+}
+
+static void wait_work_done(void)
+{
+    struct hits h = {0};
+    WGPUFutureWaitInfo w = {work_done(WGPUCallbackMode_WaitAnyOnly, &h), 0};
+    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
+    CHECK(h.calls == 1 && h.status == WGPUQueueWorkDoneStatus_Success);
+}
+
+static WGPUBuffer upload_buffer(uint64_t size)
+{
+    WGPUBufferDescriptor bd = WGPU_BUFFER_DESCRIPTOR_INIT;
+    bd.size = size;
+    bd.usage = WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc;
+    return wgpuDeviceCreateBuffer(device, &bd);
+}
+
+static void copy_and_submit(WGPUBuffer src, WGPUBuffer dst, uint64_t dst_offset, uint64_t size)
+{
+    WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(device, NULL);
+    wgpuCommandEncoderCopyBufferToBuffer(enc, src, 0, dst, dst_offset, size);
+    WGPUCommandBuffer cb = wgpuCommandEncoderFinish(enc, NULL);
+    wgpuCommandEncoderRelease(enc);
+    wgpuQueueSubmit(queue, 1, &cb);
+    wgpuCommandBufferRelease(cb);
+}
+
+/* The first map goes to the host (the buffer might be invalid); once it has
+ * succeeded, a map of the idle buffer is answered before mapAsync returns
+ * and shows what was written last. */
+static void test_idle_upload_map_is_answered_at_once(void)
+{
+    WGPUBuffer b = upload_buffer(256);
+    WGPUMapAsyncStatus st;
+    CHECK(!map_write(b, 0, 256, &st));
+    CHECK(st == WGPUMapAsyncStatus_Success);
+    uint32_t *p = wgpuBufferGetMappedRange(b, 0, 256);
+    CHECK(p != NULL);
+    for (int i = 0; p && i < 64; i++)
+        p[i] = 0xA0000000u + (uint32_t)i;
+    wgpuBufferUnmap(b);
+    for (int round = 0; round < 3; round++) {
+        CHECK(map_write(b, 0, 256, &st));
+        CHECK(st == WGPUMapAsyncStatus_Success);
+        CHECK(wgpuBufferGetMapState(b) == WGPUBufferMapState_Mapped);
+        p = wgpuBufferGetMappedRange(b, 0, 256);
+        int stale = 0;
+        for (int i = 0; p && i < 64; i++) {
+            stale += p[i] != (round ? 0xB0000000u + (uint32_t)(round - 1) * 64 : 0xA0000000u) + (uint32_t)i;
+            p[i] = 0xB0000000u + (uint32_t)round * 64 + (uint32_t)i;
+        }
+        CHECK_MSG(stale == 0, "round %d: %d words differ from the last mapping", round, stale);
+        wgpuBufferUnmap(b);
+    }
+    /* A part of it, then the whole: the part's bytes and the rest kept. */
+    CHECK(map_write(b, 64, 64, &st));
+    p = wgpuBufferGetMappedRange(b, 64, 64);
+    for (int i = 0; p && i < 16; i++)
+        p[i] = 0xC0000000u + (uint32_t)i;
+    wgpuBufferUnmap(b);
+    CHECK(map_write(b, 0, 256, &st));
+    const uint32_t *q = wgpuBufferGetConstMappedRange(b, 0, 256);
+    int wrong = 0;
+    for (int i = 0; q && i < 64; i++)
+        wrong += q[i] != (i >= 16 && i < 32 ? 0xC0000000u + (uint32_t)(i - 16)
+                                             : 0xB0000000u + 2u * 64 + (uint32_t)i);
+    CHECK_MSG(q && wrong == 0, "%d words wrong after a partial mapping", wrong);
+    wgpuBufferUnmap(b);
+    wgpuBufferRelease(b);
+}
+
+/* A buffer a submission reads is answered only once a work-done callback
+ * has vouched for that submission; the copies carry each round's bytes. */
+static void test_upload_map_waits_for_unfinished_copies(void)
+{
+    enum { ROUNDS = 12 };
+    WGPUBuffer b = upload_buffer(256);
+    WGPUBufferDescriptor bd = WGPU_BUFFER_DESCRIPTOR_INIT;
+    bd.size = 256 * ROUNDS;
+    bd.usage = WGPUBufferUsage_CopyDst | WGPUBufferUsage_MapRead;
+    WGPUBuffer dst = wgpuDeviceCreateBuffer(device, &bd);
+    WGPUMapAsyncStatus st;
+    int answered = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        bool at_once = map_write(b, 0, 256, &st);
+        CHECK(st == WGPUMapAsyncStatus_Success);
+        /* Round 0: not yet mapped through the host. Odd rounds follow a
+         * copy nobody asked to hear the end of. */
+        if (round == 0 || round % 2 == 1)
+            CHECK_MSG(!at_once, "round %d was answered at once", round);
+        else
+            CHECK_MSG(at_once, "round %d was not answered at once", round);
+        answered += at_once;
+        uint32_t *p = wgpuBufferGetMappedRange(b, 0, 256);
+        for (int i = 0; p && i < 64; i++)
+            p[i] = (uint32_t)round * 1000u + (uint32_t)i;
+        wgpuBufferUnmap(b);
+        if (round % 2 == 1)
+            submit_slow_work();
+        copy_and_submit(b, dst, 256u * (uint64_t)round, 256);
+        if (round % 2 == 1)
+            wait_work_done();
+    }
+    struct map_hits h = {0};
+    WGPUBufferMapCallbackInfo ci = WGPU_BUFFER_MAP_CALLBACK_INFO_INIT;
+    ci.mode = WGPUCallbackMode_WaitAnyOnly;
+    ci.callback = on_map;
+    ci.userdata1 = &h;
+    WGPUFutureWaitInfo w = {wgpuBufferMapAsync(dst, WGPUMapMode_Read, 0, 256 * ROUNDS, ci), 0};
+    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
+    const uint32_t *q = wgpuBufferGetConstMappedRange(dst, 0, 256 * ROUNDS);
+    int wrong = 0;
+    for (int i = 0; q && i < 64 * ROUNDS; i++)
+        wrong += q[i] != (uint32_t)(i / 64) * 1000u + (uint32_t)(i % 64);
+    CHECK_MSG(q && wrong == 0, "%d copied words wrong", wrong);
+    CHECK(answered == ROUNDS / 2 - 1);
+    wgpuBufferUnmap(dst);
+    wgpuBufferRelease(dst);
+    wgpuBufferRelease(b);
+}
+
+/* The host maps an answered buffer too: a submission that reads it while
+ * it is mapped fails validation as it would natively. */
+static void test_answered_map_still_blocks_submits(void)
+{
+    WGPUBuffer b = upload_buffer(256);
+    WGPUBufferDescriptor bd = WGPU_BUFFER_DESCRIPTOR_INIT;
+    bd.size = 256;
+    bd.usage = WGPUBufferUsage_CopyDst;
+    WGPUBuffer dst = wgpuDeviceCreateBuffer(device, &bd);
+    WGPUMapAsyncStatus st;
+    map_write(b, 0, 256, &st);
+    wgpuBufferUnmap(b);
+    CHECK(map_write(b, 0, 256, &st));
+    wgpuDevicePushErrorScope(device, WGPUErrorFilter_Validation);
+    copy_and_submit(b, dst, 0, 256);
+    struct scope { int calls; WGPUErrorType type; } sc = {0};
+    WGPUPopErrorScopeCallbackInfo pc = WGPU_POP_ERROR_SCOPE_CALLBACK_INFO_INIT;
+    pc.mode = WGPUCallbackMode_WaitAnyOnly;
+    pc.callback = on_pop;
+    pc.userdata1 = &sc.calls;
+    pc.userdata2 = &sc.type;
+    WGPUFutureWaitInfo w = {wgpuDevicePopErrorScope(device, pc), 0};
+    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
+    CHECK_MSG(sc.calls == 1 && sc.type == WGPUErrorType_Validation, "error type %d", (int)sc.type);
+    wgpuBufferUnmap(b);
+    wgpuBufferRelease(dst);
+    wgpuBufferRelease(b);
+}
+
+/* An invalid buffer never has a map succeed through the host, so none of
+ * its maps is answered: each gets the backend's error. */
+static void test_invalid_buffer_maps_are_never_answered(void)
+{
+    WGPUBufferDescriptor bd = WGPU_BUFFER_DESCRIPTOR_INIT;
+    bd.size = 258; /* mapped at creation, so a multiple of 4 is required */
+    bd.usage = WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc;
+    bd.mappedAtCreation = true;
+    wgpuDevicePushErrorScope(device, WGPUErrorFilter_Validation);
+    WGPUBuffer b = wgpuDeviceCreateBuffer(device, &bd);
+    for (int i = 0; i < 2; i++) {
+        WGPUMapAsyncStatus st;
+        CHECK(!map_write(b, 0, 256, &st));
+        CHECK_MSG(st != WGPUMapAsyncStatus_Success, "map %d of an invalid buffer succeeded", i);
+    }
+    struct scope { int calls; WGPUErrorType type; } sc = {0};
+    WGPUPopErrorScopeCallbackInfo pc = WGPU_POP_ERROR_SCOPE_CALLBACK_INFO_INIT;
+    pc.mode = WGPUCallbackMode_WaitAnyOnly;
+    pc.callback = on_pop;
+    pc.userdata1 = &sc.calls;
+    pc.userdata2 = &sc.type;
+    WGPUFutureWaitInfo w = {wgpuDevicePopErrorScope(device, pc), 0};
+    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
+    CHECK(sc.type == WGPUErrorType_Validation);
+    wgpuBufferRelease(b);
+}
+
 int main(void)
 {
     WGPUInstanceFeatureName f = WGPUInstanceFeatureName_TimedWaitAny;
@@ -240,6 +459,10 @@ int main(void)
     RUN(test_timed_wait_needs_the_instance_feature);
     RUN(test_get_proc_address_finds_every_function);
     RUN(test_surface_creation_fails_cleanly);
+    RUN(test_idle_upload_map_is_answered_at_once);
+    RUN(test_upload_map_waits_for_unfinished_copies);
+    RUN(test_answered_map_still_blocks_submits);
+    RUN(test_invalid_buffer_maps_are_never_answered);
 
     wgpuQueueRelease(queue);
     wgpuDeviceRelease(device);

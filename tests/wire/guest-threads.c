@@ -1,6 +1,7 @@
 /* Many threads using one device through the guest library at once, with
  * no lock of the application's: each thread creates its objects, uploads,
- * dispatches, maps and checks its result in a different callback mode,
+ * dispatches, maps and checks its result in a different callback mode
+ * (uploading every other round through a write map of its own buffer),
  * while another thread keeps calling wgpuInstanceProcessEvents and a third
  * floods the command ring. Built in the normal build and, by make check,
  * with ThreadSanitizer (build-tsan), which fails it on any data race in the
@@ -129,6 +130,7 @@ struct worker {
     pthread_t thread;
     uint32_t id;
     int bad;
+    WGPUBuffer upload; /* reused on odd rounds: write maps the guest answers */
 };
 
 static WGPUBuffer make_buffer(uint64_t size, WGPUBufferUsage usage)
@@ -151,7 +153,27 @@ static void round_trip(struct worker *w, int round)
     uint32_t in[N];
     for (uint32_t k = 0; k < N; k++)
         in[k] = w->id * 1000 + (uint32_t)round * 10 + k;
-    wgpuQueueWriteBuffer(queue, data, 0, in, sizeof(in));
+    /* Odd rounds upload through the worker's own mappable buffer, which
+     * the last round's copy read: its map may be answered in the guest
+     * once that round's work-done callback has come, whichever thread's
+     * submissions came between. */
+    bool via_upload = round % 2 == 1;
+    if (via_upload) {
+        struct flag up = {0, 0};
+        WGPUBufferMapCallbackInfo ui = WGPU_BUFFER_MAP_CALLBACK_INFO_INIT;
+        ui.mode = mode, ui.callback = on_map, ui.userdata1 = &up;
+        WGPUFuture uf = wgpuBufferMapAsync(w->upload, WGPUMapMode_Write, 0, 4 * N, ui);
+        uint32_t *p = wait_flag(&up, mode, uf) && atomic_load(&up.status) == WGPUMapAsyncStatus_Success
+                          ? wgpuBufferGetMappedRange(w->upload, 0, 4 * N)
+                          : NULL;
+        if (!p)
+            w->bad++;
+        else
+            memcpy(p, in, sizeof(in));
+        wgpuBufferUnmap(w->upload);
+    } else {
+        wgpuQueueWriteBuffer(queue, data, 0, in, sizeof(in));
+    }
 
     WGPUBindGroupEntry e = WGPU_BIND_GROUP_ENTRY_INIT;
     e.binding = 0;
@@ -163,6 +185,8 @@ static void round_trip(struct worker *w, int round)
     bgd.entries = &e;
     WGPUBindGroup bg = wgpuDeviceCreateBindGroup(device, &bgd);
     WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(device, NULL);
+    if (via_upload)
+        wgpuCommandEncoderCopyBufferToBuffer(enc, w->upload, 0, data, 0, 4 * N);
     WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, NULL);
     wgpuComputePassEncoderSetPipeline(pass, pipeline);
     wgpuComputePassEncoderSetBindGroup(pass, 0, bg, 0, NULL);
@@ -206,8 +230,10 @@ static void round_trip(struct worker *w, int round)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    w->upload = make_buffer(4 * N, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc);
     for (int r = 0; r < ROUNDS; r++)
         round_trip(w, r);
+    wgpuBufferRelease(w->upload);
     atomic_fetch_sub(&workers_left, 1);
     return NULL;
 }

@@ -89,7 +89,7 @@ static size_t guest_with_a_read_mapping(struct gconn *g)
     g_create_buffer(g, 1, 1, size, WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, false);
     uint64_t f = g->next_future++;
     struct wgv_ga_wgpuBufferMapAsync m = {OBJ(WGPUBuffer, 1), WGPUMapMode_Read, 0, size, f, at,
-                                          0};
+                                          0, 0};
     g_send(g, WGV_OP_wgpuBufferMapAsync, &m);
     const struct cbrec *c = g_wait_cb(g, f, 30000);
     if (!c || c->w0 != 0) { /* the wire's status numbers: 0 is success */
