@@ -4,16 +4,19 @@ OUT/llm.json and a plot, OUT/llm.svg. Standard library only.
 
     report.py OUT
 
-OUT/runs holds, per mode (native, native-safe, wire) and model, the output
-of ggml's GPT-2 example run twice: with -n 1 (the prompt is evaluated, one
-token sampled: NAME-pp.txt) and with -n G (the prompt and G-1 more
-evaluations: NAME-full.txt); the VM's runs are all in vm.txt, in the order
-vm-order.txt lists; the MUL_MAT perf runs are matmul-MODE.txt. OUT/setup.json
-says what was run (prompt length, tokens generated, device, ...).
+OUT/runs holds, per mode (native, native-safe, wire), model and round R,
+the output of ggml's GPT-2 example run twice: with -n 1 (the prompt is
+evaluated, one token sampled: NAME-pp-rR.txt) and with -n G (the prompt and
+G-1 more evaluations: NAME-full-rR.txt); the VM's runs (one round) are all
+in vm.txt, in the order vm-order.txt lists; the MUL_MAT perf runs are
+matmul-MODE.txt. OUT/setup.json says what was run (prompt length, tokens
+generated, rounds, device, ...).
 
 Prompt processing tokens/s is P / t(pp); generation tokens/s is
 (G - 1) / (t(full) - t(pp)), t being the example's own "predict time" (the
-model's evaluations only: no loading, no sampling).
+model's evaluations only: no loading, no sampling), both from the same
+round. A mode's figures are the medians over its rounds; "rounds" lists
+each round's.
 """
 import json
 import os
@@ -76,6 +79,36 @@ def vm_sections(text):
     return {k: "\n".join(v) for k, v in out.items()}
 
 
+ROUND_KEYS = ("load_ms", "pp_ms", "full_ms", "pp_tps", "tg_tps", "cpu_pp_s", "cpu_full_s",
+              "tg_ms_per_token", "tg_cpu_ms_per_token")
+
+
+def one_round(a, b, prompt, gen):
+    """One round's figures from its -n 1 run (a) and -n G run (b)."""
+    r = {"load_ms": b["load_ms"], "pp_ms": a["predict_ms"], "full_ms": b["predict_ms"],
+         "pp_tps": None, "tg_tps": None, "cpu_pp_s": a["cpu_s"], "cpu_full_s": b["cpu_s"],
+         "tg_ms_per_token": None, "tg_cpu_ms_per_token": None, "token_ids": b["tokens"]}
+    if a["predict_ms"]:
+        r["pp_tps"] = prompt / (a["predict_ms"] / 1000.0)
+    if a["predict_ms"] and b["predict_ms"] and b["predict_ms"] > a["predict_ms"] and gen > 1:
+        r["tg_tps"] = (gen - 1) / ((b["predict_ms"] - a["predict_ms"]) / 1000.0)
+        r["tg_ms_per_token"] = (b["predict_ms"] - a["predict_ms"]) / (gen - 1)
+    if a["cpu_s"] is not None and b["cpu_s"] is not None and gen > 1:
+        # CPU time of the process (wgv-server's too through the wire; the
+        # guest's own in the VM) per generated token.
+        r["tg_cpu_ms_per_token"] = (b["cpu_s"] - a["cpu_s"]) * 1000.0 / (gen - 1)
+    return r
+
+
+def median(values):
+    """The median of the values that are there (None if none are)."""
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2.0
+
+
 def read(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -98,13 +131,18 @@ def main():
     prompt, gen = setup.get("prompt_tokens", 0), setup.get("tokens", 0)
     models = setup.get("models", [])
 
+    # raw[(mode, model, kind)]: the texts of its rounds, in order.
     raw = {}
     for mode in MODES[:3]:
         for model in models:
             for kind in ("pp", "full"):
-                t = read(os.path.join(runs, "%s-%s-%s.txt" % (mode, model, kind)))
-                if t is not None:
-                    raw[(mode, model, kind)] = t
+                texts = []
+                for r in range(1, int(setup.get("rounds", 1)) + 1):
+                    t = read(os.path.join(runs, "%s-%s-%s-r%d.txt" % (mode, model, kind, r)))
+                    if t is not None:
+                        texts.append(t)
+                if texts:
+                    raw[(mode, model, kind)] = texts
     vm_text = read(os.path.join(runs, "vm.txt"))
     if vm_text:
         order = (read(os.path.join(runs, "vm-order.txt")) or "").split()
@@ -113,29 +151,24 @@ def main():
             model, kind = key.rsplit("-", 1)
             name = "client" if i == 0 else "client%d" % (i + 1)
             if name in sections:
-                raw[("vm", model, kind)] = sections[name]
+                raw[("vm", model, kind)] = [sections[name]]
 
     results = []
     for model in models:
         for mode in MODES:
-            pp, full = raw.get((mode, model, "pp")), raw.get((mode, model, "full"))
-            if pp is None and full is None:
+            pps, fulls = raw.get((mode, model, "pp"), []), raw.get((mode, model, "full"), [])
+            if not pps and not fulls:
                 continue
-            a = parse_gpt2(pp or "")
-            b = parse_gpt2(full or "")
-            r = {"model": model, "mode": mode, "prompt_tokens": prompt, "tokens": gen,
-                 "load_ms": b["load_ms"], "pp_ms": a["predict_ms"], "full_ms": b["predict_ms"],
-                 "pp_tps": None, "tg_tps": None, "cpu_pp_s": a["cpu_s"], "cpu_full_s": b["cpu_s"],
-                 "tg_ms_per_token": None, "tg_cpu_ms_per_token": None, "token_ids": b["tokens"]}
-            if a["predict_ms"]:
-                r["pp_tps"] = prompt / (a["predict_ms"] / 1000.0)
-            if a["predict_ms"] and b["predict_ms"] and b["predict_ms"] > a["predict_ms"] and gen > 1:
-                r["tg_tps"] = (gen - 1) / ((b["predict_ms"] - a["predict_ms"]) / 1000.0)
-                r["tg_ms_per_token"] = (b["predict_ms"] - a["predict_ms"]) / (gen - 1)
-            if a["cpu_s"] is not None and b["cpu_s"] is not None and gen > 1:
-                # CPU time of the process (wgv-server's too through the wire;
-                # the guest's own in the VM) per generated token.
-                r["tg_cpu_ms_per_token"] = (b["cpu_s"] - a["cpu_s"]) * 1000.0 / (gen - 1)
+            rounds = [one_round(parse_gpt2(pp), parse_gpt2(full), prompt, gen)
+                      for pp, full in zip(pps + [""] * (len(fulls) - len(pps)),
+                                          fulls + [""] * (len(pps) - len(fulls)))]
+            r = {"model": model, "mode": mode, "prompt_tokens": prompt, "tokens": gen}
+            for key in ROUND_KEYS:
+                r[key] = median([x[key] for x in rounds])
+            # Every round's ids, when they agree; else the first that differs.
+            ids = [x["token_ids"] for x in rounds]
+            r["token_ids"] = next((t for t in ids if t != ids[0]), ids[0])
+            r["rounds"] = [{k: x[k] for k in ("pp_tps", "tg_tps")} for x in rounds]
             results.append(r)
 
     # Tokens: every mode's generated ids must be those of the first native
@@ -149,7 +182,7 @@ def main():
         ref = ref_row["token_ids"] if ref_row else None
         if not ref or len(ref) != prompt + gen:
             ref_mode = ref_row["mode"] if ref_row else "native"
-            err = read(os.path.join(runs, "%s-%s-full.err" % (ref_mode, model))) or ""
+            err = read(os.path.join(runs, "%s-%s-full-r1.err" % (ref_mode, model))) or ""
             why = [l for l in err.splitlines()
                    if re.search(r"\.cpp:\d+:|error|abort|assert|cannot", l, re.I) and "0 tests failed" not in l]
             not_runnable[model] = why[0].strip() if why else "no tokens natively"
@@ -208,13 +241,15 @@ def main():
 
     print("GPT-2 (ggml's examples/gpt-2), prompt %d tokens, %d generated, on %s" % (
         prompt, gen, setup.get("adapter", "?")))
-    print("%-10s %-12s %7s %9s %9s %9s %9s %s" % ("model", "mode", "load s", "pp tok/s", "tg tok/s",
-                                                 "ms/token", "cpu ms", "tokens"))
+    print("(medians of %d rounds; the host modes take turns in each round)" % int(setup.get("rounds", 1)))
+    print("%-10s %-12s %7s %9s %9s %9s %9s %-9s %s" % ("model", "mode", "load s", "pp tok/s", "tg tok/s",
+                                                      "ms/token", "cpu ms", "tokens", "tg tok/s by round"))
     for r in results:
-        print("%-10s %-12s %7s %9s %9s %9s %9s %s" % (
+        print("%-10s %-12s %7s %9s %9s %9s %9s %-9s %s" % (
             r["model"], r["mode"], fmt(r["load_ms"] and r["load_ms"] / 1000.0, "%.1f"), fmt(r["pp_tps"]),
             fmt(r["tg_tps"]), fmt(r["tg_ms_per_token"], "%.1f"), fmt(r["tg_cpu_ms_per_token"], "%.1f"),
-            {True: "same", False: "DIFFERENT", None: "-"}[r["tokens_match_native"]]))
+            {True: "same", False: "DIFFERENT", None: "-"}[r["tokens_match_native"]],
+            " ".join(fmt(x["tg_tps"]) for x in r["rounds"])))
     for s in summary:
         if s["not_runnable"]:
             print("%s: does not run natively either: %s" % (s["model"], s["not_runnable"]))
