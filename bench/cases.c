@@ -9,6 +9,13 @@
 
 #define LLM_BLOCKS_MAX 8
 
+/* The decode case: a pool of parameter buffers, batches of submissions, at
+ * most two batches in flight, and nodes per step (a GPT-2 124M token's
+ * graph has about this many). */
+#define DECODE_POOL 16
+#define DECODE_BATCH 8
+#define DECODE_NODES 192
+
 /* The one case whose objects are cached. */
 struct bench_cache {
     char name[16];
@@ -19,6 +26,10 @@ struct bench_cache {
     uint32_t block_cols[LLM_BLOCKS_MAX];
     WGPUBuffer block_buf[LLM_BLOCKS_MAX], block_dims[LLM_BLOCKS_MAX];
     WGPUBindGroup block_group[LLM_BLOCKS_MAX];
+    /* The decode case's parameter pool: mappable buffers, the uniforms
+     * they are copied into, and a bind group for each. */
+    WGPUBuffer pool_host[DECODE_POOL], pool_uniform[DECODE_POOL];
+    WGPUBindGroup pool_group[DECODE_POOL];
     WGPUBindGroupLayout layout;
     WGPUBindGroup group;
     WGPUComputePipeline compute;
@@ -53,6 +64,16 @@ static const char *draw_wgsl =
     "  return vec4f(p[i], 0.0, 1.0);\n"
     "}\n"
     "@fragment fn fs() -> @location(0) vec4f { return vec4f(0.2, 0.6, 0.9, 1.0); }\n";
+
+/* A decode step's small element-wise kernel, its parameters in a uniform. */
+static const char *decode_wgsl =
+    "struct P { scale : f32, n : u32, pad0 : u32, pad1 : u32 };\n"
+    "@group(0) @binding(0) var<storage, read_write> x : array<f32>;\n"
+    "@group(0) @binding(1) var<uniform> p : P;\n"
+    "@compute @workgroup_size(64)\n"
+    "fn main(@builtin(global_invocation_id) id : vec3u) {\n"
+    "  if (id.x < p.n) { x[id.x] = x[id.x] * p.scale + 1.0; }\n"
+    "}\n";
 
 /* ------------------------------------------------------------- helpers */
 
@@ -133,6 +154,11 @@ static void cache_release(struct bench_cache *c)
     for (int i = 0; i < 4; i++)
         if (c->buf[i])
             wgpuBufferRelease(c->buf[i]);
+    for (int i = 0; i < DECODE_POOL; i++) {
+        if (c->pool_group[i]) wgpuBindGroupRelease(c->pool_group[i]);
+        if (c->pool_host[i]) wgpuBufferRelease(c->pool_host[i]);
+        if (c->pool_uniform[i]) wgpuBufferRelease(c->pool_uniform[i]);
+    }
     for (int i = 0; i < c->blocks; i++) {
         if (c->block_group[i]) wgpuBindGroupRelease(c->block_group[i]);
         if (c->block_buf[i]) wgpuBufferRelease(c->block_buf[i]);
@@ -622,6 +648,97 @@ static double render_run(struct gpu *g, struct bench_cache *c, uint64_t size, ui
     return (double)size * (double)iters;
 }
 
+static int decode_setup(struct gpu *g, struct bench_cache *c, uint64_t size, char *err, size_t errlen)
+{
+    if (size == 0 || size > (1u << 24)) {
+        snprintf(err, errlen, "decode: size is elements per kernel, 1 to 16777216");
+        return -1;
+    }
+    c->buf[0] = make_buffer(g, WGPUBufferUsage_Storage | WGPUBufferUsage_CopyDst, size * 4);
+    c->compute = make_compute(g, decode_wgsl);
+    c->layout = wgpuComputePipelineGetBindGroupLayout(c->compute, 0);
+    for (int i = 0; i < DECODE_POOL; i++) {
+        c->pool_host[i] = make_buffer(g, WGPUBufferUsage_MapWrite | WGPUBufferUsage_CopySrc, 16);
+        c->pool_uniform[i] = make_buffer(g, WGPUBufferUsage_Uniform | WGPUBufferUsage_CopyDst, 16);
+        WGPUBindGroupEntry e[2] = {
+            {.binding = 0, .buffer = c->buf[0], .size = WGPU_WHOLE_SIZE},
+            {.binding = 1, .buffer = c->pool_uniform[i], .size = WGPU_WHOLE_SIZE},
+        };
+        WGPUBindGroupDescriptor d = {.layout = c->layout, .entryCount = 2, .entries = e};
+        c->pool_group[i] = wgpuDeviceCreateBindGroup(g->device, &d);
+    }
+    return 0;
+}
+
+/* One node: its parameters written through a write map of the next pool
+ * buffer (waited for, as ggml's WebGPU backend waits), copied into that
+ * slot's uniform, and the kernel over `size` elements. */
+static WGPUCommandBuffer decode_node(struct gpu *g, struct bench_cache *c, uint64_t size, int slot)
+{
+    int mapped = 0;
+    WGPUBufferMapCallbackInfo mi = {.mode = WGPUCallbackMode_WaitAnyOnly, .callback = on_mapped,
+                                    .userdata1 = &mapped};
+    if (!wait_future(g, wgpuBufferMapAsync(c->pool_host[slot], WGPUMapMode_Write, 0, 16, mi)) || !mapped)
+        return NULL;
+    uint32_t *p = wgpuBufferGetMappedRange(c->pool_host[slot], 0, 16);
+    if (!p)
+        return NULL;
+    float scale = 0.999f;
+    memcpy(&p[0], &scale, 4);
+    p[1] = (uint32_t)size;
+    p[2] = p[3] = 0;
+    wgpuBufferUnmap(c->pool_host[slot]);
+    WGPUCommandEncoder enc = wgpuDeviceCreateCommandEncoder(g->device, NULL);
+    wgpuCommandEncoderCopyBufferToBuffer(enc, c->pool_host[slot], 0, c->pool_uniform[slot], 0, 16);
+    WGPUComputePassEncoder pass = wgpuCommandEncoderBeginComputePass(enc, NULL);
+    wgpuComputePassEncoderSetPipeline(pass, c->compute);
+    wgpuComputePassEncoderSetBindGroup(pass, 0, c->pool_group[slot], 0, NULL);
+    wgpuComputePassEncoderDispatchWorkgroups(pass, (uint32_t)((size + 63) / 64), 1, 1);
+    wgpuComputePassEncoderEnd(pass);
+    wgpuComputePassEncoderRelease(pass);
+    WGPUCommandBuffer cb = wgpuCommandEncoderFinish(enc, NULL);
+    wgpuCommandEncoderRelease(enc);
+    return cb;
+}
+
+/* Each repetition: one decode step of DECODE_NODES nodes, submitted in
+ * batches of DECODE_BATCH with a work-done future each, waiting for the
+ * oldest batch while two are in flight (a pool slot is reused two batches
+ * later, when its batch is done). */
+static double decode_run(struct gpu *g, struct bench_cache *c, uint64_t size, uint64_t iters)
+{
+    WGPUFuture flight[2];
+    int ok[2] = {0, 0}, head = 0, in_flight = 0, failed = 0;
+    uint64_t node = 0;
+    for (uint64_t k = 0; k < iters && !failed; k++) {
+        for (int b = 0; b < DECODE_NODES / DECODE_BATCH && !failed; b++) {
+            if (in_flight == 2) {
+                failed = !wait_future(g, flight[head]) || !ok[head];
+                head ^= 1;
+                in_flight--;
+            }
+            WGPUCommandBuffer cbs[DECODE_BATCH];
+            int n = 0;
+            for (; n < DECODE_BATCH && !failed; n++, node++)
+                failed = !(cbs[n] = decode_node(g, c, size, (int)(node % DECODE_POOL)));
+            if (!failed)
+                wgpuQueueSubmit(g->queue, DECODE_BATCH, cbs);
+            for (int i = 0; i < n; i++)
+                if (cbs[i])
+                    wgpuCommandBufferRelease(cbs[i]);
+            int slot = (head + in_flight) % 2;
+            ok[slot] = 0;
+            WGPUQueueWorkDoneCallbackInfo ci = {.mode = WGPUCallbackMode_WaitAnyOnly,
+                                                .callback = on_work_done, .userdata1 = &ok[slot]};
+            flight[slot] = wgpuQueueOnSubmittedWorkDone(g->queue, ci);
+            in_flight++;
+        }
+    }
+    for (; in_flight > 0; in_flight--, head ^= 1)
+        failed |= !wait_future(g, flight[head]) || !ok[head];
+    return failed ? -1 : (double)DECODE_NODES * (double)iters;
+}
+
 static const struct bench_case cases[] = {
     {"matmul", matmul_setup, matmul_run},
     {"storm", storm_setup, storm_run},
@@ -632,6 +749,7 @@ static const struct bench_case cases[] = {
     {"render", render_setup, render_run},
     {"llm-proj", llm_proj_setup, llm_proj_run},
     {"llm-ffn", llm_ffn_setup, llm_ffn_run},
+    {"decode", decode_setup, decode_run},
 };
 
 /* -------------------------------------------------------------- the API */

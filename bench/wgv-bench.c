@@ -63,6 +63,7 @@ static const struct case_info case_table[] = {
     {"render", "draws/s", 1, PER_SECOND, false, {10, 100, 1000, 10000, END}, {10, END}},
     {"llm-proj", "GFLOP/s", 1e9, PER_SECOND, false, {1, 512, END}, {1, END}},
     {"llm-ffn", "GFLOP/s", 1e9, PER_SECOND, false, {1, 512, END}, {1, END}},
+    {"decode", "dispatches/s", 1, PER_SECOND, false, {4096, 262144, END}, {4096, END}},
 };
 #define CASE_COUNT (sizeof case_table / sizeof case_table[0])
 
@@ -423,7 +424,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: wgv-bench [--json FILE|-] [--cases a,b,...] [--quick] [--reps N] "
                     "[--budget SECONDS] [--max-matmul N] [--storm-total N] [--server-arg ARG]...\n"
-                    "cases: matmul storm roundtrip upload readback churn render llm-proj llm-ffn\n");
+                    "cases: matmul storm roundtrip upload readback churn render llm-proj llm-ffn decode\n");
 }
 
 int main(int argc, char **argv)
