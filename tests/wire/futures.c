@@ -254,6 +254,23 @@ static void wait_work_done(void)
     CHECK(h.calls == 1 && h.status == WGPUQueueWorkDoneStatus_Success);
 }
 
+/* Pops the device's error scope and waits for it: the type it caught
+ * (WGPUErrorType_Unknown if the pop itself failed). */
+static WGPUErrorType pop_error_scope(void)
+{
+    int calls = 0;
+    WGPUErrorType type = WGPUErrorType_Unknown;
+    WGPUPopErrorScopeCallbackInfo pc = WGPU_POP_ERROR_SCOPE_CALLBACK_INFO_INIT;
+    pc.mode = WGPUCallbackMode_WaitAnyOnly;
+    pc.callback = on_pop;
+    pc.userdata1 = &calls;
+    pc.userdata2 = &type;
+    WGPUFutureWaitInfo w = {wgpuDevicePopErrorScope(device, pc), 0};
+    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
+    CHECK(calls == 1);
+    return type;
+}
+
 static WGPUBuffer upload_buffer(uint64_t size)
 {
     WGPUBufferDescriptor bd = WGPU_BUFFER_DESCRIPTOR_INIT;
@@ -381,15 +398,8 @@ static void test_answered_map_still_blocks_submits(void)
     CHECK(map_write(b, 0, 256, &st));
     wgpuDevicePushErrorScope(device, WGPUErrorFilter_Validation);
     copy_and_submit(b, dst, 0, 256);
-    struct scope { int calls; WGPUErrorType type; } sc = {0};
-    WGPUPopErrorScopeCallbackInfo pc = WGPU_POP_ERROR_SCOPE_CALLBACK_INFO_INIT;
-    pc.mode = WGPUCallbackMode_WaitAnyOnly;
-    pc.callback = on_pop;
-    pc.userdata1 = &sc.calls;
-    pc.userdata2 = &sc.type;
-    WGPUFutureWaitInfo w = {wgpuDevicePopErrorScope(device, pc), 0};
-    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
-    CHECK_MSG(sc.calls == 1 && sc.type == WGPUErrorType_Validation, "error type %d", (int)sc.type);
+    WGPUErrorType type = pop_error_scope();
+    CHECK_MSG(type == WGPUErrorType_Validation, "error type %d", (int)type);
     wgpuBufferUnmap(b);
     wgpuBufferRelease(dst);
     wgpuBufferRelease(b);
@@ -410,15 +420,7 @@ static void test_invalid_buffer_maps_are_never_answered(void)
         CHECK(!map_write(b, 0, 256, &st));
         CHECK_MSG(st != WGPUMapAsyncStatus_Success, "map %d of an invalid buffer succeeded", i);
     }
-    struct scope { int calls; WGPUErrorType type; } sc = {0};
-    WGPUPopErrorScopeCallbackInfo pc = WGPU_POP_ERROR_SCOPE_CALLBACK_INFO_INIT;
-    pc.mode = WGPUCallbackMode_WaitAnyOnly;
-    pc.callback = on_pop;
-    pc.userdata1 = &sc.calls;
-    pc.userdata2 = &sc.type;
-    WGPUFutureWaitInfo w = {wgpuDevicePopErrorScope(device, pc), 0};
-    CHECK(wgpuInstanceWaitAny(instance, 1, &w, UINT64_MAX) == WGPUWaitStatus_Success);
-    CHECK(sc.type == WGPUErrorType_Validation);
+    CHECK(pop_error_scope() == WGPUErrorType_Validation);
     wgpuBufferRelease(b);
 }
 
