@@ -209,13 +209,12 @@ struct wgv_instance {
     uint64_t backends;
 };
 
-/* A device's queue. The wgpu-native front counts its submissions, for
- * wgpuQueueSubmitForIndex and wgpuDevicePoll. `serial` numbers every
- * submission in wire order and `serial_done` is the highest one a work-done
- * callback has vouched for (client lock), for map-write.c. */
+/* A device's queue. `serial` numbers every submission in wire order and
+ * `serial_done` is the highest one a work-done callback has vouched for
+ * (client lock): for the write maps the guest answers (map-write.c), and
+ * the wgpu-native front's submission indices and wgpuDevicePoll. */
 struct wgv_queue {
     struct wgv_object base;
-    atomic_uint_fast64_t submitted, completed;
     uint64_t serial, serial_done;
 };
 

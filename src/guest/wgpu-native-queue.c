@@ -1,7 +1,8 @@
-/* Submissions and polling as wgpu.h has them: each submission gets an
- * index, which the host reports done through a work-done callback of the
- * front's own; wgpuDevicePoll reads replies, fires the callbacks that are
- * due, and with `wait` first waits for everything the device owes. */
+/* Submissions and polling as wgpu.h has them: each submission's index is
+ * its queue serial, which the host reports done through a work-done future
+ * of the front's own (the queue's serial_done, map-write.c); wgpuDevicePoll
+ * reads replies, fires the callbacks that are due, and with `wait` first
+ * waits for everything the device owes. */
 #include <stdint.h>
 
 #include "wgpu-native.h"
@@ -9,31 +10,19 @@
 #define Q(x) ((struct wgv_queue *)(x))
 #define D(x) ((struct wgv_device *)(x))
 
-/* A submission's work is done: `completed` reaches its index (indices
- * complete in order; the later answer wins). */
-static void submission_done(WGPUQueueWorkDoneStatus status, WGPUStringView message, void *userdata1,
-                            void *userdata2)
-{
-    (void)status, (void)message;
-    struct wgv_queue *q = userdata1;
-    uint64_t index = (uint64_t)(uintptr_t)userdata2;
-    uint_fast64_t seen = atomic_load(&q->completed);
-    while (seen < index && !atomic_compare_exchange_weak(&q->completed, &seen, index))
-        ;
-}
-
-/* Submits and asks for the work-done answer of the submission; returns its
- * index. The index is taken after the command is sent, so an answer for
- * index i means every submission of index i or less is done. */
+/* Submits and asks for the work-done answer of the submission, with no
+ * callback of the application's: the answer moves the queue's serial_done
+ * (map-write.c). Returns the submission's index, its queue serial or, when
+ * another thread submitted meanwhile, a later one. */
 static WGPUSubmissionIndex submit(WGPUQueue queue, size_t commandCount, WGPUCommandBuffer const *commands)
 {
+    struct wgv_client *c = Q(queue)->base.client;
     wgv_wire_wgpuQueueSubmit(queue, commandCount, commands);
-    uint64_t index = atomic_fetch_add(&Q(queue)->submitted, 1) + 1;
+    pthread_mutex_lock(&c->lock);
+    uint64_t index = Q(queue)->serial;
+    pthread_mutex_unlock(&c->lock);
     WGPUQueueWorkDoneCallbackInfo ci = WGPU_QUEUE_WORK_DONE_CALLBACK_INFO_INIT;
     ci.mode = WGPUCallbackMode_AllowSpontaneous;
-    ci.callback = submission_done;
-    ci.userdata1 = Q(queue);
-    ci.userdata2 = (void *)(uintptr_t)index;
     wgpuQueueOnSubmittedWorkDone(queue, ci);
     return index;
 }
@@ -103,5 +92,8 @@ WGPU_EXPORT WGPUBool wgpuDevicePoll(WGPUDevice device, WGPUBool wait,
     if (wait)
         wait_idle(c, D(device));
     wgv_client_process_events(c);
-    return atomic_load(&q->completed) >= atomic_load(&q->submitted);
+    pthread_mutex_lock(&c->lock);
+    bool done = q->serial_done >= q->serial;
+    pthread_mutex_unlock(&c->lock);
+    return done;
 }
