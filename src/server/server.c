@@ -31,16 +31,18 @@
 
 /* Memory in thread mode. What a departed guest made the backend allocate
  * is free once its context is destroyed, but glibc keeps freed memory in
- * each thread's arena (and in the holes of every heap) instead of giving
- * it back: a server that served many guests at once would stay hundreds
- * of MiB larger for good. So, once guests have left, the free memory goes
- * back to the system (malloc_trim), at most once a second (one trim takes
- * milliseconds and holds each arena's lock meanwhile); and the threads
- * share a few arenas, not glibc's default of eight per core, so that the
- * allocations that outlive a guest (the backend's caches) pin the pages
- * of few heaps, not of many (tests/wire/server-memory.c measures both). */
+ * its arenas instead of giving it back: a server that served many guests
+ * at once would stay hundreds of MiB larger for good. So, once guests have
+ * left, the free memory goes back to the system (malloc_trim), at most once
+ * a second (one trim takes milliseconds and holds the arena's lock
+ * meanwhile). All threads share glibc's main arena: malloc_trim releases
+ * the free pages inside every arena, but the free space at the top of a
+ * thread arena only when a large block is freed into it, so a thread arena
+ * could keep tens of MiB after every guest left (tests/wire/server-memory.c
+ * measures it). Each thread's cache of small blocks keeps the one lock off
+ * the hot paths. */
 #define WGV_TRIM_INTERVAL_NS 1000000000ll
-#define WGV_THREAD_MODE_ARENAS 4
+#define WGV_THREAD_MODE_ARENAS 1
 
 /* How long threads get to end on stop. */
 #define WGV_THREAD_STOP_MS 5000
