@@ -28,6 +28,8 @@ import json
 import os
 import sys
 
+import wirefast
+
 SCALARS = {
     'u8': 'WGV_K_U8', 'u16': 'WGV_K_U16', 'u32': 'WGV_K_U32', 'i32': 'WGV_K_I32',
     'u64': 'WGV_K_U64', 'i64': 'WGV_K_I64', 'f32': 'WGV_K_F32', 'f64': 'WGV_K_F64',
@@ -634,11 +636,14 @@ class Gen:
                         if x.get('header')})
         o += ['#ifndef WGV_GUEST_WIRE_H', '#define WGV_GUEST_WIRE_H', '',
               '#include <webgpu/webgpu.h>'] + [f'#include <webgpu/{p}>' for p in parts] + [
-              '#include "codec.h"', '#include "wgv-wire-ids.h"', '', 'struct wgv_client;', '']
+              '#include "codec.h"', '#include "fast.h"', '#include "wgv-wire-ids.h"', '',
+              'struct wgv_client;', '']
         o += self.emit_arg_structs(side)
         o.append('')
         o.append("/* Codec tables for this front's ABI. */")
         o.append('extern const struct wgv_abi wgv_guest_abi;')
+        o.append('/* Specialised encoders by opcode (api/wirefast.py; size 0: none). */')
+        o.append('extern const struct wgv_fast_encoder wgv_guest_fast[WGV_OP_COUNT];')
         o.append('/* Calls a user callback with a decoded reply; obj is the object the')
         o.append(' * reply concerns (result or device), or NULL. */')
         o.append('void wgv_guest_invoke_callback(unsigned cb, WGPUProc fn, const void *args, void *obj,')
@@ -668,6 +673,8 @@ class Gen:
         o += ['#include <stddef.h>', '#include <string.h>', '#include "guest.h"', '']
         o += self.emit_tables(side, 'wgv_guest')
         o.append('')
+        fast, self.fast_guest = wirefast.guest_encoders(self, side, 'wgv_guest')
+        o += fast
         for fn in self.wire_functions:
             if fn in side.functions:
                 o += self.guest_function(fn, side)
@@ -757,11 +764,17 @@ class Gen:
                      f'(struct wgv_object *){res});')
             o.append(f'    a.{ci["param"]}_future = future.id;')
         hooked = fn in self.wire['guest_hooks']['functions']
-        if hooked:
-            o.append(f'    if (wgv_guest_hook_{fn}(c, &a))')
-            o.append(f'        wgv_client_send_locked(c, WGV_OP_{fn}, &a);')
+        if fn in self.fast_guest:
+            _, size = wirefast.layout(self.shapes[self.shape_index['args:' + fn]]['members'])
+            send = wirefast.guest_send(fn, size)
         else:
-            o.append(f'    wgv_client_send_locked(c, WGV_OP_{fn}, &a);')
+            send = [f'    wgv_client_send_locked(c, WGV_OP_{fn}, &a);']
+        if hooked:
+            o.append(f'    if (wgv_guest_hook_{fn}(c, &a)) {{')
+            o += ['    ' + x for x in send]
+            o.append('    }')
+        else:
+            o += send
         o.append('    pthread_mutex_unlock(&c->lock);')
         if hooked:
             # A hook may complete AllowSpontaneous callbacks (a device's
@@ -777,8 +790,8 @@ class Gen:
     def host_h(self):
         o = self.header_stamp("The host's side of the wire (backend ABI).")
         o += ['#ifndef WGV_HOST_WIRE_H', '#define WGV_HOST_WIRE_H', '',
-              f'#include <{self.be_header}>', '#include "codec.h"', '#include "wgv-wire-ids.h"', '',
-              'struct wgv_context;', '']
+              f'#include <{self.be_header}>', '#include "codec.h"', '#include "fast.h"',
+              '#include "wgv-wire-ids.h"', '', 'struct wgv_context;', '']
         o += self.emit_arg_structs(self.be)
         o.append('')
         o.append('/* Every backend proc the host may call. */')
@@ -796,6 +809,8 @@ class Gen:
         o.append('')
         o.append('/* Codec tables for the backend ABI. */')
         o.append('extern const struct wgv_abi wgv_host_abi;')
+        o.append('/* Specialised decoders by opcode (api/wirefast.py; NULL: none). */')
+        o.append('extern const wgv_fast_decode_fn wgv_host_fast_decode[WGV_OP_COUNT];')
         o.append('typedef void (*wgv_exec_fn)(struct wgv_context *ctx, void *args);')
         o.append('/* Runs each command on the backend, by opcode (NULL for none). */')
         o.append('extern const wgv_exec_fn wgv_host_exec[WGV_OP_COUNT];')
@@ -837,6 +852,7 @@ class Gen:
               '#include "context.h"', '']
         o += self.emit_tables(self.be, 'wgv_host')
         o.append('')
+        o += wirefast.host_decoders(self, 'wgv_host')
         o.append('const struct wgv_proc_name wgv_proc_names[] = {')
         for fn in self.backend_procs():
             o.append(f'    {{"{fn}", offsetof(struct wgv_procs, {proc_member(fn)})}},')

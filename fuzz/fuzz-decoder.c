@@ -11,12 +11,16 @@
  * reach real scatter lists: resource 1 is one piece of 64 KiB, resource 2
  * pieces of 0, 17, 0, 4096, 1, 0 and 8192 bytes, resource 3 one empty
  * piece. Each piece is its own allocation of exactly its size, so that
- * AddressSanitizer sees a read past any of them. */
+ * AddressSanitizer sees a read past any of them.
+ *
+ * Each fixed-size command is also decoded by its specialised decoder and by
+ * the table decoder (tests/fast-parity.h): they must agree. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fast-parity.h"
 #include "protocol.h"
 #include "wgv-host.h"
 
@@ -87,6 +91,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&n, data + pos, 4);
         if (n < sizeof(struct wgv_cmd_header) || n > size - pos)
             n = (uint32_t)(size - pos);
+        /* A fixed-size command's specialised decoder must agree with the
+         * table decoder on whatever the fuzzer makes of it. */
+        struct wgv_cmd_header h;
+        memcpy(&h, data + pos, sizeof(h));
+        char why[256];
+        if (fast_parity_check(h.opcode, data + pos + sizeof(h), n - sizeof(h), why, sizeof(why))) {
+            fprintf(stderr, "fuzz-decoder: %s\n", why);
+            abort();
+        }
         if (wgv_context_submit(ctx, data + pos, n) < 0)
             break;
         pos += n;

@@ -20,12 +20,14 @@
 #include <string.h>
 
 #include "codec.h"
+#include "fast-parity.h"
 #include "harness.h"
 #include "protocol.h"
 #include "wgv-wire-ids.h"
 
 extern const struct wgv_abi wgv_guest_abi;
 extern const struct wgv_abi wgv_host_abi;
+extern const struct wgv_fast_encoder wgv_guest_fast[WGV_OP_COUNT];
 
 #define INVALID_NATIVE 0x7FFFFFFEu
 
@@ -683,6 +685,133 @@ static void test_front_extras_at_defaults_are_left_out(void)
 }
 #endif
 
+/* ------------------------------------------------ specialised codecs */
+
+static uint64_t same_handle(const void *o)
+{
+    return (uint64_t)(uintptr_t)o;
+}
+
+/* Random bits in about a third of the fixed-size members of a command's
+ * arguments: enum and flag values neither ABI has, bools other than 0
+ * and 1, whole-width scalars. */
+static void scramble(uint32_t shape, uint8_t *args)
+{
+    const struct wgv_shape *s = &wgv_guest_abi.shapes[shape];
+    for (uint16_t i = 0; i < s->member_count; i++) {
+        const struct wgv_member *m = &s->members[i];
+        if (m->kind == WGV_K_OBJECT || m->kind == WGV_K_NEW_OBJECT || m->kind == WGV_K_FUTURE ||
+            m->kind > WGV_K_FLAGS || (m->flags & WGV_M_ABSENT) || rnd_below(3))
+            continue;
+        store(args + m->offset, m->size, rnd());
+    }
+}
+
+static void test_specialised_encoders_write_the_table_codec_bytes(void)
+{
+    unsigned commands = 0;
+    for (unsigned op = 1; op < WGV_OP_COUNT; op++) {
+        const struct wgv_fast_encoder *f = &wgv_guest_fast[op];
+        if (!f->size)
+            continue;
+        commands++;
+        uint32_t shape = wgv_command_shape[op];
+        for (int iter = 0; iter < 200; iter++) {
+            struct wgv_arena a;
+            wgv_arena_init(&a, 1u << 20);
+            uint8_t *args = alloc0(&a, wgv_guest_abi.shapes[shape].size);
+            fill(&a, shape, args, 0);
+            if (iter & 1)
+                scramble(shape, args);
+            struct wgv_writer w;
+            wgv_writer_init(&w);
+            wgv_encode(&wgv_guest_abi, &ops, shape, args, &w);
+            uint8_t rec[512];
+            memset(rec, 0xEE, sizeof(rec));
+            f->encode(rec, args, same_handle);
+            struct wgv_cmd_header h;
+            memcpy(&h, rec, sizeof(h));
+            bool same_bytes = h.size == f->size && f->size == sizeof(h) + w.len &&
+                              h.opcode == op && h.flags == 0 &&
+                              !memcmp(rec + sizeof(h), w.data, w.len);
+            CHECK_MSG(same_bytes, "%s: the specialised encoder wrote other bytes (%u, table %zu)",
+                      wgv_command_name[op], h.size, sizeof(h) + w.len);
+            wgv_writer_free(&w);
+            wgv_arena_free(&a);
+            if (!same_bytes)
+                break;
+        }
+    }
+    /* Draws, dispatches, pipelines, vertex and index buffers, copies ... */
+    CHECK_MSG(commands >= 30, "%u commands have a specialised encoder", commands);
+    CHECK(wgv_guest_fast[WGV_OP_wgpuRenderPassEncoderDraw].size != 0);
+    CHECK(wgv_guest_fast[WGV_OP_wgpuComputePassEncoderDispatchWorkgroups].size != 0);
+}
+
+static void check_fast_parity(unsigned op, const uint8_t *body, size_t len, unsigned *failures)
+{
+    char why[256];
+    if (*failures < 5 && fast_parity_check(op, body, len, why, sizeof(why))) {
+        CHECK_MSG(false, "%s", why);
+        ++*failures;
+    }
+}
+
+static void test_specialised_decoders_agree_with_the_table_decoder(void)
+{
+    static const uint32_t hostile[] = {0, 1, 2, 3, 0xFF, 0x100, 0xFFFF, 0x10000, 0x7FFFFFFFu,
+                                       0x80000000u, 0xFFFFFFFEu, 0xFFFFFFFFu};
+    unsigned commands = 0, failures = 0;
+    for (unsigned op = 1; op < WGV_OP_COUNT; op++) {
+        if (!wgv_host_fast_decode[op])
+            continue;
+        commands++;
+        for (int iter = 0; iter < 40; iter++) {
+            struct wgv_arena a;
+            wgv_arena_init(&a, 1u << 20);
+            struct wgv_writer w;
+            wgv_writer_init(&w);
+            uint32_t shape = wgv_command_shape[op];
+            if (wgv_guest_abi.shapes[shape].size) {
+                uint8_t *args = alloc0(&a, wgv_guest_abi.shapes[shape].size);
+                fill(&a, shape, args, 0);
+                if (iter & 1)
+                    scramble(shape, args);
+                wgv_encode(&wgv_guest_abi, &ops, shape, args, &w);
+            } else {
+                /* A command this front cannot send: random words. */
+                for (int i = 0; i < 8; i++)
+                    wgv_put_u32(&w, (uint32_t)rnd());
+            }
+            uint8_t copy[512];
+            size_t len = w.len < sizeof(copy) - 16 ? w.len : sizeof(copy) - 16;
+            check_fast_parity(op, w.data, len, &failures);
+            for (size_t pos = 0; pos + 4 <= len; pos += 4)
+                for (size_t h = 0; h < sizeof(hostile) / sizeof(hostile[0]); h++) {
+                    memcpy(copy, w.data, len);
+                    uint32_t v = iter & 2 ? (uint32_t)rnd() : hostile[h];
+                    memcpy(copy + pos, &v, 4);
+                    check_fast_parity(op, copy, len, &failures);
+                }
+            /* Null handles, zero 64-bit values. */
+            for (size_t pos = 0; pos + 8 <= len; pos += 8) {
+                memcpy(copy, w.data, len);
+                memset(copy + pos, 0, 8);
+                check_fast_parity(op, copy, len, &failures);
+            }
+            memset(copy, 0, sizeof(copy));
+            memcpy(copy, w.data, len);
+            check_fast_parity(op, copy, len + 8, &failures);
+            if (len >= 4)
+                check_fast_parity(op, copy, len - 4, &failures);
+            wgv_writer_free(&w);
+            wgv_arena_free(&a);
+        }
+    }
+    CHECK_MSG(commands >= 30 && !failures, "%u commands have a specialised decoder, %u disagree",
+              commands, failures);
+}
+
 int main(void)
 {
     RUN(test_every_command_and_reply_has_a_shape);
@@ -692,6 +821,8 @@ int main(void)
     RUN(test_unknown_stype_on_the_wire_is_refused);
     RUN(test_array_count_larger_than_input_is_refused);
     RUN(test_enum_translation_follows_names);
+    RUN(test_specialised_encoders_write_the_table_codec_bytes);
+    RUN(test_specialised_decoders_agree_with_the_table_decoder);
 #ifdef FRONT_ALIASED_FEATURE
     RUN(test_front_names_translate_by_the_wire_name);
 #endif

@@ -354,7 +354,28 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
     }
     h.size = (uint32_t)w->len;
     memcpy(w->data, &h, sizeof(h));
-    if (!c->t->send(c->t, w->data, w->len)) {
+    uint8_t *rec = c->t->reserve(c->t, w->len);
+    if (!rec) {
+        client_lost(c, "the connection to the host was lost");
+        return;
+    }
+    memcpy(rec, w->data, w->len);
+    wgv_client_commit_locked(c, opcode, w->len);
+}
+
+uint8_t *wgv_client_reserve_locked(struct wgv_client *c, size_t size)
+{
+    if (c->lost)
+        return NULL;
+    uint8_t *rec = c->t->reserve(c->t, size);
+    if (!rec)
+        client_lost(c, "the connection to the host was lost");
+    return rec;
+}
+
+void wgv_client_commit_locked(struct wgv_client *c, unsigned opcode, size_t size)
+{
+    if (!c->t->commit(c->t, size)) {
         client_lost(c, "the connection to the host was lost");
         return;
     }

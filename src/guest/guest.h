@@ -23,8 +23,10 @@
  * (transport-virtgpu.c). */
 struct wgv_transport {
     const char *name;
-    /* Queues one whole command record; false if the host is gone. */
-    bool (*send)(struct wgv_transport *t, const void *bytes, size_t len);
+    /* Room for one command record of len bytes, written in place, then
+     * queued by commit; NULL (or commit false) if the host is gone. */
+    void *(*reserve)(struct wgv_transport *t, size_t len);
+    bool (*commit)(struct wgv_transport *t, size_t len);
     /* Makes queued commands visible to the host (and wakes it if idle). */
     void (*flush)(struct wgv_transport *t);
     /* Copies the next reply record into buf; returns its size, 0 if there
@@ -240,6 +242,12 @@ static inline uint64_t wgv_object_handle(const struct wgv_object *o)
     return (uint64_t)o->id | ((uint64_t)o->gen << 32);
 }
 
+/* The same, for the specialised encoders (src/wire/fast.h). */
+static inline uint64_t wgv_fast_handle(const void *o)
+{
+    return wgv_object_handle(o);
+}
+
 /* --------------------------------------------------------------- futures */
 
 enum wgv_future_state { WGV_FUTURE_PENDING, WGV_FUTURE_READY };
@@ -367,6 +375,11 @@ void wgv_client_unref(struct wgv_client *c);
 void wgv_client_send(struct wgv_client *c, unsigned opcode, const void *args);
 /* The same with the client lock held by the caller. */
 void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *args);
+/* Room for one command of `size` bytes that a specialised encoder writes in
+ * place (lock held); NULL: the context is lost, send nothing. */
+uint8_t *wgv_client_reserve_locked(struct wgv_client *c, size_t size);
+/* Sends the command written into wgv_client_reserve_locked's room. */
+void wgv_client_commit_locked(struct wgv_client *c, unsigned opcode, size_t size);
 
 /* Reads every reply that has arrived; fires AllowSpontaneous callbacks. */
 void wgv_client_pump(struct wgv_client *c);

@@ -21,7 +21,7 @@ struct socket_transport {
 
 #define S(t) ((struct socket_transport *)(t))
 
-static bool st_send(struct wgv_transport *t, const void *bytes, size_t len)
+static void *st_reserve(struct wgv_transport *t, size_t len)
 {
     int status;
     void *dst;
@@ -30,12 +30,16 @@ static bool st_send(struct wgv_transport *t, const void *bytes, size_t len)
     while (!(dst = wgv_ring_reserve(&S(t)->cmd, (uint32_t)len, 1000 * 1000, &status))) {
         if (status != WGV_RING_TIMEOUT || wgv_peer_wait(S(t)->conn.sock, 0) != WGV_PEER_ALIVE) {
             wgv_ring_mark_dead(&S(t)->cmd);
-            return false;
+            return NULL;
         }
         if (t->waiting)
             t->waiting(t->waiting_user);
     }
-    memcpy(dst, bytes, len);
+    return dst;
+}
+
+static bool st_commit(struct wgv_transport *t, size_t len)
+{
     wgv_ring_commit(&S(t)->cmd, (uint32_t)len);
     /* Commands are published a batch at a time (one store to the shared
      * position, one cache-line transfer, per batch) and by flush, which
@@ -112,7 +116,8 @@ struct wgv_transport *wgv_transport_socket_open(const char *path, char *err, siz
     }
     t->base = (struct wgv_transport){
         .name = "socket",
-        .send = st_send,
+        .reserve = st_reserve,
+        .commit = st_commit,
         .flush = st_flush,
         .recv = st_recv,
         .wait_point = st_wait_point,

@@ -228,7 +228,7 @@ static void kick_if_rung(struct virtgpu_transport *t)
 
 static uint64_t vt_consumed(struct wgv_transport *tr);
 
-static bool vt_send(struct wgv_transport *tr, const void *bytes, size_t len)
+static void *vt_reserve(struct wgv_transport *tr, size_t len)
 {
     struct virtgpu_transport *t = V(tr);
     int status;
@@ -248,7 +248,7 @@ static bool vt_send(struct wgv_transport *tr, const void *bytes, size_t len)
         if (status != WGV_RING_TIMEOUT || t->dead || now_ns() - stuck_since > STALL_NS) {
             t->dead = true;
             wgv_ring_mark_dead(&t->cmd);
-            return false;
+            return NULL;
         }
         if (tr->waiting)
             tr->waiting(tr->waiting_user);
@@ -256,7 +256,12 @@ static bool vt_send(struct wgv_transport *tr, const void *bytes, size_t len)
         pause = pause * 2 > POLL_MAX_NS ? POLL_MAX_NS : pause * 2;
     }
     kick_if_rung(t);
-    memcpy(dst, bytes, len);
+    return t->dead ? NULL : dst;
+}
+
+static bool vt_commit(struct wgv_transport *tr, size_t len)
+{
+    struct virtgpu_transport *t = V(tr);
     wgv_ring_commit(&t->cmd, (uint32_t)len);
     /* Small commands go out a batch at a time; flush sends the rest. */
     wgv_ring_publish_batched(&t->cmd, WGV_RING_PUBLISH_BATCH);
@@ -495,7 +500,8 @@ struct wgv_transport *wgv_transport_virtgpu_open(int fd, char *err, size_t errle
     }
     t->base = (struct wgv_transport){
         .name = "virtgpu",
-        .send = vt_send,
+        .reserve = vt_reserve,
+        .commit = vt_commit,
         .flush = vt_flush,
         .recv = vt_recv,
         .wait_point = vt_wait_point,

@@ -144,7 +144,12 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     ctx->cmd_named = NULL;
     ctx->cmd_serial++;
     size_t arena0 = ctx->arena.total;
-    if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
+    /* A fixed-size command takes its specialised decoder; anything that
+     * one does not accept goes through the table decoder, which says why. */
+    wgv_fast_decode_fn fast = wgv_host_fast_decode[h.opcode];
+    if (fast && fast(&ctx->ops, r.data, r.len, args))
+        r.pos = r.len;
+    else if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
         /* A refused claim is the decoder's last step: say why. */
         wgv_context_fail(ctx, "decode: %s: %s%s%s", wgv_command_name[h.opcode], r.error,
                          ctx->cmd_claim_why ? ": " : "",
@@ -179,8 +184,10 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
         if (wgv_host_charge_kept(ctx, h.opcode, &kept)) {
             wgv_host_exec[h.opcode](ctx, args);
             ran = true;
-            wgv_host_kept(ctx, h.opcode, kept, ctx->cmd_claims ? ctx->cmd_claim[0] : NULL,
-                          claim_type(shape, 0));
+            if (ctx->cmd_claims)
+                wgv_host_kept(ctx, h.opcode, kept, ctx->cmd_claim[0], claim_type(shape, 0));
+            else
+                wgv_host_kept(ctx, h.opcode, kept, NULL, WGV_OBJ_NONE);
         } else {
             ctx->memory_used -= cost;
         }
@@ -189,7 +196,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
         answer_skipped(ctx, h.opcode, args);
     /* Objects the command made belong to its device and carry their cost;
      * those it should have made and did not are error objects. */
-    uint64_t device = command_device_handle(ctx);
+    uint64_t device = ctx->cmd_claims ? command_device_handle(ctx) : 0;
     for (unsigned i = 0; i < ctx->cmd_claims; i++) {
         struct wgv_slot *c = ctx->cmd_claim[i];
         c->device = device;
