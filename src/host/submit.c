@@ -120,10 +120,45 @@ static void answer_skipped(struct wgv_context *ctx, unsigned opcode, const void 
     }
 }
 
+/* A fixed-size command its specialised decoder accepts: what run_command
+ * does, less what such a command cannot need (an arena, claims, kept
+ * payload). False: not decoded, run_command goes on with the tables. */
+static bool run_fast(struct wgv_context *ctx, unsigned opcode, wgv_fast_decode_fn fast,
+                     const uint8_t *body, size_t len, bool *alive)
+{
+    union wgv_fast_args args;
+    ctx->cmd_error_object = false;
+    ctx->cmd_receiver = NULL;
+    ctx->cmd_named = NULL;
+    ctx->cmd_serial++;
+    if (!fast(&ctx->ops, body, len, &args))
+        return false;
+    if (ctx->cmd_error_object) {
+        char msg[192];
+        snprintf(msg, sizeof(msg), "%s: an argument is an invalid object", wgv_command_name[opcode]);
+        wgv_host_report_error(ctx, WGPUErrorType_Validation, msg);
+    } else {
+        uint64_t kept = 0;
+        if (wgv_host_charge_kept(ctx, opcode, &kept)) {
+            wgv_host_exec[opcode](ctx, &args);
+            wgv_host_kept(ctx, opcode, kept, NULL, WGV_OBJ_NONE);
+        }
+    }
+    *alive = !ctx->lost;
+    return true;
+}
+
 static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size)
 {
     struct wgv_cmd_header h;
     memcpy(&h, cmd, sizeof(h));
+    /* A fixed-size command takes its specialised decoder; anything that
+     * one does not accept goes through the table decoder, which says why. */
+    wgv_fast_decode_fn fast = h.opcode < WGV_OP_COUNT ? wgv_host_fast_decode[h.opcode] : NULL;
+    bool alive;
+    ctx->cmd_claims = 0;
+    if (fast && run_fast(ctx, h.opcode, fast, cmd + sizeof(h), size - sizeof(h), &alive))
+        return alive;
     if (h.opcode == 0 || h.opcode >= WGV_OP_COUNT || !wgv_host_exec[h.opcode]) {
         wgv_context_fail(ctx, "decode: unknown opcode %u", h.opcode);
         return false;
@@ -144,12 +179,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     ctx->cmd_named = NULL;
     ctx->cmd_serial++;
     size_t arena0 = ctx->arena.total;
-    /* A fixed-size command takes its specialised decoder; anything that
-     * one does not accept goes through the table decoder, which says why. */
-    wgv_fast_decode_fn fast = wgv_host_fast_decode[h.opcode];
-    if (fast && fast(&ctx->ops, r.data, r.len, args))
-        r.pos = r.len;
-    else if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
+    if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
         /* A refused claim is the decoder's last step: say why. */
         wgv_context_fail(ctx, "decode: %s: %s%s%s", wgv_command_name[h.opcode], r.error,
                          ctx->cmd_claim_why ? ": " : "",
