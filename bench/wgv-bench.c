@@ -1,8 +1,8 @@
 /* wgv-bench: native Dawn and webgpu-virtio side by side (docs/benchmarks.md).
  *
  *   wgv-bench [--json FILE|-] [--cases a,b,...] [--quick] [--reps N]
- *             [--budget SECONDS] [--max-matmul N] [--storm-total N]
- *             [--server-arg ARG]...
+ *             [--budget SECONDS] [--max-matmul N] [--max-transfer BYTES]
+ *             [--storm-total N] [--server-arg ARG]...
  *
  * Starts a private wgv-server and two workers with one device each: one
  * linked to Dawn, one linked to the guest library. Every case and size runs
@@ -56,9 +56,9 @@ static const struct case_info case_table[] = {
     {"storm", "dispatches/s", 1, PER_SECOND, false, {1, 10, 100, 1000, 10000, END}, {10, 100, END}},
     {"roundtrip", "us", 1, LATENCY_US, false, {0, 4, END}, {0, 4, END}},
     {"upload", "GB/s", 1e9, PER_SECOND, true,
-     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20, END}, {4096, 1 << 20, END}},
+     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30, END}, {4096, 1 << 20, END}},
     {"readback", "GB/s", 1e9, PER_SECOND, true,
-     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20, END}, {4096, 1 << 20, END}},
+     {1 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20, 256 << 20, 1 << 30, END}, {4096, 1 << 20, END}},
     {"churn", "objects/s", 1, PER_SECOND, false, {10, 100, 1000, END}, {10, END}},
     {"render", "draws/s", 1, PER_SECOND, false, {10, 100, 1000, 10000, END}, {10, END}},
     {"llm-proj", "GFLOP/s", 1e9, PER_SECOND, false, {1, 512, END}, {1, END}},
@@ -74,6 +74,7 @@ struct options {
     int reps;
     double budget;
     uint64_t max_matmul;
+    uint64_t max_transfer; /* largest upload and readback size run (1 GiB needs --max-transfer) */
     uint64_t storm_total;
     const char *server_args[8]; /* extra wgv-server arguments */
     int server_argc;
@@ -423,13 +424,15 @@ static int write_json(const char *path, const struct row *rows, int n, const cha
 static void usage(void)
 {
     fprintf(stderr, "usage: wgv-bench [--json FILE|-] [--cases a,b,...] [--quick] [--reps N] "
-                    "[--budget SECONDS] [--max-matmul N] [--storm-total N] [--server-arg ARG]...\n"
+                    "[--budget SECONDS] [--max-matmul N] [--max-transfer BYTES] [--storm-total N] "
+                    "[--server-arg ARG]...\n"
                     "cases: matmul storm roundtrip upload readback churn render llm-proj llm-ffn decode\n");
 }
 
 int main(int argc, char **argv)
 {
-    struct options o = {.reps = 5, .budget = 0.3, .max_matmul = 4096, .storm_total = 100000};
+    struct options o = {.reps = 5, .budget = 0.3, .max_matmul = 4096, .max_transfer = 256 << 20,
+                        .storm_total = 100000};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json") && v) o.json = v, i++;
@@ -438,6 +441,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--reps") && v) o.reps = atoi(v), i++;
         else if (!strcmp(a, "--budget") && v) o.budget = atof(v), i++;
         else if (!strcmp(a, "--max-matmul") && v) o.max_matmul = strtoull(v, NULL, 10), i++;
+        else if (!strcmp(a, "--max-transfer") && v) o.max_transfer = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--storm-total") && v) o.storm_total = strtoull(v, NULL, 10), i++;
         else if (!strcmp(a, "--server-arg") && v && o.server_argc < 8) o.server_args[o.server_argc++] = v, i++;
         else {
@@ -503,6 +507,9 @@ int main(int argc, char **argv)
         const uint64_t *sizes = o.quick ? ci->quick : ci->sizes;
         for (int s = 0; s < MAX_SIZES && sizes[s] != END; s++) {
             if (!strcmp(ci->name, "matmul") && sizes[s] > o.max_matmul)
+                continue;
+            if ((!strcmp(ci->name, "upload") || !strcmp(ci->name, "readback")) &&
+                sizes[s] > o.max_transfer)
                 continue;
             if (measure(&o, &native, &wire, ci, sizes[s], &rows[nrows]) < 0) {
                 failed++;

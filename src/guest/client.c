@@ -205,10 +205,12 @@ struct wgv_client *wgv_client_create(char *err, size_t errlen)
     }
     c->t = wgv_transport_open(err, errlen);
     c->reply_buf = malloc(WGV_MESSAGE_MAX);
+    c->copier = wgv_copier_create(WGV_COPY_HELPERS_DEFAULT);
     if (!c->t || !c->reply_buf) {
         if (c->t)
             c->t->destroy(c->t);
         free(c->reply_buf);
+        wgv_copier_destroy(c->copier);
         free(c);
         return NULL;
     }
@@ -257,6 +259,7 @@ void wgv_client_unref(struct wgv_client *c)
     wgv_writer_free(&c->w);
     free(c->wgsl_features);
     free(c->reply_buf);
+    wgv_copier_destroy(c->copier);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -322,7 +325,7 @@ bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uin
     struct wgv_bulk *b = &c->bulk;
     if (!wgv_client_bulk_alloc(c, size, offset))
         return false;
-    memcpy(c->t->bulk + *offset, data, size);
+    wgv_copy(c->copier, c->t->bulk + *offset, data, size);
     /* Freed once the host has consumed the command that names it; where
      * that command ends is known once it is sent (until 0 = not yet). */
     if (!staged_push(b, *offset, size, 0)) {

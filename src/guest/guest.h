@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "copy.h"
 /* The generated wire tables and argument structs of the front being built
  * (meson names the Dawn front's; see src/guest/meson.build). */
 #ifndef WGV_GUEST_WIRE_HEADER
@@ -352,6 +353,8 @@ struct wgv_client {
     uint64_t next_future;
     uint64_t next_ready_seq;
     uint8_t *reply_buf;
+    /* Copies large command payloads into shared memory (copy.h). */
+    struct wgv_copier *copier;
     /* The instance's WGSL language features, sent by the host first. */
     bool have_wgsl_features;
     WGPUWGSLLanguageFeatureName *wgsl_features;

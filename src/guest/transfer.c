@@ -185,7 +185,7 @@ static bool stage_on_host(struct wgv_client *c, const uint8_t *data, uint64_t si
         window_wait(c, &win);
         if (!chunk_alloc(c, &n, &off))
             return false;
-        memcpy(c->t->bulk + off, data + k, (size_t)n);
+        wgv_copy(c->copier, c->t->bulk + off, data + k, (size_t)n);
         struct wgv_ga_wgvStageBytes s = {size, k, n, off};
         wgv_client_send_locked(c, WGV_OP_wgvStageBytes, &s);
         wgv_client_release_later(c, off, n);
@@ -315,7 +315,8 @@ bool wgv_transfer_pull(struct wgv_client *c, struct wgv_buffer *b, uint64_t map_
             *why = c->lost ? "the connection to the host was lost"
                            : "the host's mapping ended before its bytes were read";
         } else {
-            memcpy(b->priv + (s->offset - base), c->t->bulk + s->shm, (size_t)s->size);
+            wgv_copy(c->copier, b->priv + (s->offset - base), c->t->bulk + s->shm,
+                     (size_t)s->size);
         }
         /* The host has answered (or is gone): the range is free. */
         wgv_bulk_release(&c->bulk, s->shm, s->size);
@@ -341,7 +342,7 @@ void wgv_transfer_push(struct wgv_client *c, struct wgv_buffer *b)
                     (unsigned long long)b->map_size, (unsigned long long)k);
             return;
         }
-        memcpy(c->t->bulk + off, b->priv + k, (size_t)n);
+        wgv_copy(c->copier, c->t->bulk + off, b->priv + k, (size_t)n);
         struct wgv_ga_wgvBufferWriteMapped w = {handle, b->map_offset + k, n, off};
         wgv_client_send_locked(c, WGV_OP_wgvBufferWriteMapped, &w);
         wgv_client_release_later(c, off, n);

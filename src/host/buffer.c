@@ -80,7 +80,7 @@ void wgv_host_exec_wgpuBufferUnmap(struct wgv_context *ctx, struct wgv_ha_wgpuBu
         void *dst = ctx->procs->bufferGetMappedRange(a->buffer, (size_t)a->map_offset,
                                                      (size_t)a->shm_size);
         if (dst)
-            memcpy(dst, src, a->shm_size);
+            wgv_copy(ctx->copier, dst, src, a->shm_size);
     }
     ctx->procs->bufferUnmap(a->buffer);
 }

@@ -9,6 +9,7 @@
 #include "wgv-host-wire.h"
 #include "backend.h"
 #include "codec.h"
+#include "copy.h"
 #include "objects.h"
 #include "transfer.h"
 
@@ -98,6 +99,8 @@ struct wgv_context {
     bool cpu_adapter;           /* an adapter it was given is a CPU device */
     uint8_t *cmd_copy;          /* private copy of the command being decoded */
     size_t cmd_copy_cap;
+    /* Copies a mapping's bytes to and from shared memory (copy.h). */
+    struct wgv_copier *copier;
     bool lost, closing;
     char lost_reason[256];
     void *error_device;         /* a device to report validation errors on */

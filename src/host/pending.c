@@ -178,7 +178,7 @@ void wgv_host_callback(void *context, void *pending, unsigned callback, const vo
             const void *src = ctx->procs->bufferGetConstMappedRange(p->buffer, (size_t)p->map_offset,
                                                                     (size_t)p->map_size);
             if (src)
-                memcpy(ctx->io.bulk + p->shm_offset, src, p->map_size);
+                wgv_copy(ctx->copier, ctx->io.bulk + p->shm_offset, src, p->map_size);
         }
         ctx->procs->bufferRelease(p->buffer);
         p->buffer = NULL;

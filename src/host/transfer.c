@@ -54,7 +54,7 @@ void wgv_host_exec_wgvBufferReadMapped(struct wgv_context *ctx, struct wgv_ha_wg
                              : NULL;
     struct wgv_hcb_BufferMapCallback r = {WGPUMapAsyncStatus_Error, {"", 0}};
     if (src) {
-        memcpy(ctx->io.bulk + a->shm_offset, src, (size_t)a->size);
+        wgv_copy(ctx->copier, ctx->io.bulk + a->shm_offset, src, (size_t)a->size);
         r.status = WGPUMapAsyncStatus_Success;
     }
     const uint32_t shape = wgv_callback_shape[WGV_CB_BufferMapCallback];
@@ -76,7 +76,7 @@ void wgv_host_exec_wgvBufferWriteMapped(struct wgv_context *ctx,
                                                           (size_t)a->size)
                        : NULL;
     if (dst)
-        memcpy(dst, ctx->io.bulk + a->shm_offset, (size_t)a->size);
+        wgv_copy(ctx->copier, dst, ctx->io.bulk + a->shm_offset, (size_t)a->size);
 }
 
 void wgv_host_staging_free(struct wgv_context *ctx)
