@@ -116,6 +116,18 @@ size_t wgv_host_capset(const struct wgv_host *host, void *buf, size_t cap);
 struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
                                        const struct wgv_context_io *io);
 
+/* A WebGPU instance made ahead of any guest, its default adapter already
+ * found (the driver loaded and started): what a pre-forked worker prepares
+ * while it waits (docs/isolation.md). NULL if the backend made none. */
+struct wgv_warm_instance *wgv_host_warm_instance(struct wgv_host *host);
+/* Frees a warm instance that no context took. */
+void wgv_warm_instance_free(struct wgv_host *host, struct wgv_warm_instance *warm);
+/* wgv_context_create on a warm instance, which the context takes over (or
+ * frees, on failure); NULL warm: a new instance. */
+struct wgv_context *wgv_context_create_warm(struct wgv_host *host, uint32_t id,
+                                            const struct wgv_context_io *io,
+                                            struct wgv_warm_instance *warm);
+
 /* Releases every object of the context and frees it. */
 void wgv_context_destroy(struct wgv_context *ctx);
 

@@ -46,9 +46,18 @@ void wgv_context_fail(struct wgv_context *ctx, const char *fmt, ...)
 struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
                                        const struct wgv_context_io *io)
 {
+    return wgv_context_create_warm(host, id, io, NULL);
+}
+
+struct wgv_context *wgv_context_create_warm(struct wgv_host *host, uint32_t id,
+                                            const struct wgv_context_io *io,
+                                            struct wgv_warm_instance *warm)
+{
     struct wgv_context *ctx = calloc(1, sizeof(*ctx));
-    if (!ctx)
+    if (!ctx) {
+        wgv_warm_instance_free(host, warm);
         return NULL;
+    }
     ctx->host = host;
     ctx->procs = &host->backend->procs;
     ctx->id = id;
@@ -65,7 +74,8 @@ struct wgv_context *wgv_context_create(struct wgv_host *host, uint32_t id,
     wgv_writer_init(&ctx->reply);
     ctx->pending.next = ctx->pending.prev = &ctx->pending;
     ctx->ops = wgv_host_codec_ops(ctx);
-    ctx->instance = ctx->procs->createInstance(NULL);
+    ctx->copier = wgv_copier_create(WGV_COPY_HELPERS_DEFAULT);
+    ctx->instance = warm ? (WGPUInstance)warm : ctx->procs->createInstance(NULL);
     if (!ctx->instance) {
         wgv_host_log(host, WGV_LOG_ERROR, "context %u: the backend created no instance", id);
         wgv_context_destroy(ctx);
@@ -136,6 +146,7 @@ void wgv_context_destroy(struct wgv_context *ctx)
     wgv_arena_free(&ctx->arena);
     wgv_writer_free(&ctx->reply);
     free(ctx->cmd_copy);
+    wgv_copier_destroy(ctx->copier);
     free(ctx);
 }
 

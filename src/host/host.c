@@ -159,6 +159,28 @@ unsigned wgv_host_list_adapters(struct wgv_host *host, struct wgv_host_adapter *
     return count;
 }
 
+/* A warm instance is the backend's instance itself. */
+struct wgv_warm_instance *wgv_host_warm_instance(struct wgv_host *host)
+{
+    const struct wgv_procs *p = &host->backend->procs;
+    WGPUInstance instance = p->createInstance(NULL);
+    if (!instance)
+        return NULL;
+    /* The instance keeps what finding an adapter started (the loader, the
+     * driver, its physical devices) for the guest's own request. */
+    WGPUAdapter adapter = request_listed_adapter(p, instance,
+                                                 (WGPUBackendType)host->config.force_backend);
+    if (adapter)
+        p->adapterRelease(adapter);
+    return (struct wgv_warm_instance *)instance;
+}
+
+void wgv_warm_instance_free(struct wgv_host *host, struct wgv_warm_instance *warm)
+{
+    if (warm)
+        host->backend->procs.instanceRelease((WGPUInstance)warm);
+}
+
 uint32_t wgv_host_protocol_version(void)
 {
     return WGV_PROTOCOL_VERSION;

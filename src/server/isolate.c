@@ -42,6 +42,8 @@ struct wgv_worker {
     pid_t pid;
     uid_t uid;     /* the guest's (SO_PEERCRED) */
     bool refusing; /* forked only to refuse the guest at the handshake */
+    bool idle;     /* in the pool: no guest yet */
+    int ctl;       /* idle: where its guest's socket is sent; else -1 */
     struct wgv_worker_status *status; /* shared with the worker */
     /* The watchdog's memory: the last values seen and since when. */
     uint64_t seen_calls;
@@ -170,7 +172,7 @@ static void close_others(int keep)
  * adapter only later, so the Vulkan loader, the ICDs and the device nodes
  * are opened after this, as the unprivileged user and under the filter:
  * the device groups kept above and the allowlist are what make that work. */
-static bool worker_confine(struct wgv_server *s, uint32_t cid, char *why, size_t whylen)
+static bool drop_privileges(struct wgv_server *s, char *why, size_t whylen)
 {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         snprintf(why, whylen, "worker: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
@@ -197,6 +199,13 @@ static bool worker_confine(struct wgv_server *s, uint32_t cid, char *why, size_t
         snprintf(why, whylen, "worker: the server is gone");
         return false;
     }
+    return true;
+}
+
+/* The system-call filter, last (confine, or a pooled worker once its
+ * guest's socket and shared memory are there). */
+static bool install_filter(struct wgv_server *s, uint32_t cid, char *why, size_t whylen)
+{
     if (s->config.seccomp &&
         !wgv_seccomp_install(s->config.seccomp_log ? WGV_SECCOMP_LOG : WGV_SECCOMP_ENFORCE, why,
                              whylen))
@@ -207,8 +216,14 @@ static bool worker_confine(struct wgv_server *s, uint32_t cid, char *why, size_t
     return true;
 }
 
-static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct wgv_worker *self,
-                                                  int sock, const char *refuse)
+static bool worker_confine(struct wgv_server *s, uint32_t cid, char *why, size_t whylen)
+{
+    return drop_privileges(s, why, whylen) && install_filter(s, cid, why, whylen);
+}
+
+/* What every worker does first: signals, nothing of the other guests or
+ * the parent but descriptor `keep`, no disk shader cache. */
+static void worker_setup(struct wgv_server *s, struct wgv_worker *self, int keep)
 {
     worker_server = s;
     worker_parent = getppid();
@@ -244,12 +259,18 @@ static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct w
         dup2(null, 0);
         close(null);
     }
-    close_others(sock);
+    close_others(keep);
     /* No shader cache on disk: the files would be shared by every worker
      * of the user, and one compromised worker could plant machine code for
      * another guest's shader (Mesa; the NVIDIA driver). */
     setenv("MESA_SHADER_CACHE_DISABLE", "true", 1);
     setenv("__GL_SHADER_DISK_CACHE", "0", 1);
+}
+
+static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct wgv_worker *self,
+                                                  int sock, const char *refuse)
+{
+    worker_setup(s, self, sock);
     struct wgv_serve_hooks hooks = {
         .status = self->status,
         .confine = worker_confine,
@@ -261,7 +282,194 @@ static void __attribute__((noreturn)) worker_main(struct wgv_server *s, struct w
     _exit(0);
 }
 
+static bool pool_confine(struct wgv_server *s, uint32_t cid, char *why, size_t whylen)
+{
+    return install_filter(s, cid, why, whylen);
+}
+
+/* What the parent sends a pooled worker with its guest's socket. */
+struct pool_handoff {
+    uint32_t id;
+};
+
+/* Receives the guest's socket from the parent; -1 if the parent is gone
+ * or sent something else. */
+static int pool_receive(struct wgv_server *s, int ctl, uint32_t *id)
+{
+    struct pool_handoff h;
+    struct iovec iov = {&h, sizeof(h)};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = sizeof(u.buf)};
+    ssize_t n;
+    do
+        n = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR && !atomic_load(&s->stop));
+    struct cmsghdr *c = n == (ssize_t)sizeof(h) ? CMSG_FIRSTHDR(&msg) : NULL;
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+    *id = h.id;
+    return fd;
+}
+
+/* A pooled worker: confined but for the filter, with its instance and
+ * driver started, it waits for a guest; then it serves it as any worker,
+ * the filter going on once the guest's shared memory is there (the
+ * handshake sends it, which the filter forbids). */
+static void __attribute__((noreturn)) pool_worker_main(struct wgv_server *s,
+                                                       struct wgv_worker *self, int ctl)
+{
+    worker_setup(s, self, ctl);
+    char why[256];
+    if (!drop_privileges(s, why, sizeof(why))) {
+        wgv_server_warn(s, "pooled worker %d: %s", (int)getpid(), why);
+        _exit(1);
+    }
+    struct wgv_warm_instance *warm = wgv_host_warm_instance(s->host);
+    uint32_t id = 0;
+    int sock = pool_receive(s, ctl, &id);
+    close(ctl);
+    if (sock < 0) {
+        wgv_warm_instance_free(s->host, warm);
+        _exit(0);
+    }
+    struct wgv_serve_hooks hooks = {
+        .status = self->status,
+        .confine = pool_confine,
+        .warm = warm,
+    };
+    wgv_server_serve(s, sock, id, &hooks);
+    _exit(0);
+}
+
 /* --------------------------------------------------------------- parent */
+
+static struct wgv_worker *worker_new(struct wgv_server *s)
+{
+    struct wgv_worker *w = calloc(1, sizeof(*w));
+    void *page = mmap(NULL, sizeof(struct wgv_worker_status), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!w || page == MAP_FAILED) {
+        wgv_server_warn(s, "cannot start a worker: out of memory");
+        free(w);
+        if (page != MAP_FAILED)
+            munmap(page, sizeof(struct wgv_worker_status));
+        return NULL;
+    }
+    w->status = page;
+    w->ctl = -1;
+    return w;
+}
+
+static void worker_free(struct wgv_worker *w)
+{
+    if (w->ctl >= 0)
+        close(w->ctl);
+    munmap(w->status, sizeof(*w->status));
+    free(w);
+}
+
+/* Forks one worker into the pool. */
+static void prefork(struct wgv_server *s)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+        wgv_server_warn(s, "cannot start a pooled worker: %s", strerror(errno));
+        return;
+    }
+    struct wgv_worker *w = worker_new(s);
+    if (!w) {
+        close(sv[0]);
+        close(sv[1]);
+        return;
+    }
+    w->idle = true;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        pool_worker_main(s, w, sv[1]);
+    }
+    close(sv[1]);
+    if (pid < 0) {
+        wgv_server_warn(s, "cannot start a pooled worker: %s", strerror(errno));
+        close(sv[0]);
+        worker_free(w);
+        return;
+    }
+    w->pid = pid;
+    w->ctl = sv[0];
+    w->calls_since_ns = now_ns();
+    w->next = s->workers;
+    s->workers = w;
+    wgv_server_log(s, "pool: worker %d ready", (int)pid);
+}
+
+static unsigned idle_workers(const struct wgv_server *s)
+{
+    unsigned n = 0;
+    for (const struct wgv_worker *w = s->workers; w; w = w->next)
+        n += w->idle;
+    return n;
+}
+
+/* Keeps config.pool workers ready, or as many as guests may still come. */
+static void top_up(struct wgv_server *s, unsigned accepted)
+{
+    unsigned want = s->config.pool;
+    if (s->config.max_connections && s->config.max_connections - accepted < want)
+        want = s->config.max_connections - accepted;
+    for (unsigned n = idle_workers(s); n < want; n++)
+        prefork(s);
+}
+
+/* Gives the guest on `sock` to an idle worker; false if none took it. */
+static bool hand_off(struct wgv_server *s, int sock, uid_t uid)
+{
+    for (struct wgv_worker *w = s->workers; w; w = w->next) {
+        if (!w->idle || w->ctl < 0)
+            continue;
+        struct pool_handoff h = {s->next_id + 1};
+        struct iovec iov = {&h, sizeof(h)};
+        union {
+            struct cmsghdr align;
+            char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        memset(&u, 0, sizeof(u));
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                             .msg_controllen = sizeof(u.buf)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &sock, sizeof(sock));
+        bool sent = sendmsg(w->ctl, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(h);
+        close(w->ctl);
+        w->ctl = -1;
+        if (!sent) {
+            /* It died waiting (reap says how): it is no longer in the pool. */
+            kill(w->pid, SIGKILL);
+            w->idle = false;
+            w->killed = true;
+            continue;
+        }
+        w->idle = false;
+        w->id = ++s->next_id;
+        w->uid = uid;
+        w->calls_since_ns = now_ns();
+        close(sock);
+        wgv_server_log(s, "context %u: taken by a pooled worker", w->id);
+        wgv_server_log(s, "context %u: worker pid %d", w->id, (int)w->pid);
+        return true;
+    }
+    return false;
+}
 
 /* Forks the worker for a guest just accepted: one that serves it, or,
  * when the server will not serve it, one that only answers its HELLO with
@@ -272,7 +480,7 @@ static void spawn(struct wgv_server *s, int sock)
     bool known = wgv_server_peer_uid(sock, &uid);
     unsigned serving = 0, refusing = 0;
     for (struct wgv_worker *o = s->workers; o; o = o->next) {
-        serving += !o->refusing && o->uid == uid;
+        serving += !o->refusing && !o->idle && o->uid == uid;
         refusing += o->refusing;
     }
     char refuse[WGV_HS_REASON_MAX];
@@ -283,18 +491,13 @@ static void spawn(struct wgv_server *s, int sock)
         close(sock);
         return;
     }
-    struct wgv_worker *w = calloc(1, sizeof(*w));
-    void *page = mmap(NULL, sizeof(struct wgv_worker_status), PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (!w || page == MAP_FAILED) {
-        wgv_server_warn(s, "cannot start a worker: out of memory");
-        free(w);
-        if (page != MAP_FAILED)
-            munmap(page, sizeof(struct wgv_worker_status));
+    if (!refuse[0] && hand_off(s, sock, uid))
+        return;
+    struct wgv_worker *w = worker_new(s);
+    if (!w) {
         close(sock);
         return;
     }
-    w->status = page;
     w->id = ++s->next_id;
     w->uid = uid;
     w->refusing = refuse[0] != 0;
@@ -305,8 +508,7 @@ static void spawn(struct wgv_server *s, int sock)
     close(sock); /* the worker's now: its death must hang the guest's end up */
     if (pid < 0) {
         wgv_server_warn(s, "context %u: cannot start a worker: %s", w->id, strerror(errno));
-        munmap(w->status, sizeof(*w->status));
-        free(w);
+        worker_free(w);
         return;
     }
     w->pid = pid;
@@ -331,7 +533,11 @@ static void reap(struct wgv_server *s, int timeout_ms)
                 l = &w->next;
                 continue;
             }
-            if (r == w->pid && WIFSIGNALED(st))
+            if (w->idle && !w->killed && !atomic_load(&s->stop))
+                wgv_server_warn(s, "pooled worker %d ended before any guest came", (int)w->pid);
+            else if (w->idle)
+                ;
+            else if (r == w->pid && WIFSIGNALED(st))
                 wgv_server_warn(s, "context %u: worker ended by signal %d (%s)%s", w->id,
                                 WTERMSIG(st), strsignal(WTERMSIG(st)),
                                 WTERMSIG(st) == SIGSYS ? ": a system call outside the seccomp "
@@ -342,8 +548,7 @@ static void reap(struct wgv_server *s, int timeout_ms)
             else
                 wgv_server_log(s, "context %u: worker ended", w->id);
             *l = w->next;
-            munmap(w->status, sizeof(*w->status));
-            free(w);
+            worker_free(w);
         }
         if (!s->workers || now_ns() >= deadline)
             return;
@@ -389,6 +594,16 @@ int wgv_isolate_run(struct wgv_server *s)
     unsigned accepted = 0;
     while (!atomic_load(&s->stop)) {
         bool accepting = !s->config.max_connections || accepted < s->config.max_connections;
+        if (accepting)
+            top_up(s, accepted);
+        if (!accepting && idle_workers(s)) {
+            /* No guest will come for them. */
+            for (struct wgv_worker *w = s->workers; w; w = w->next)
+                if (w->idle && !w->killed) {
+                    kill(w->pid, SIGTERM);
+                    w->killed = true;
+                }
+        }
         if (!accepting && !s->workers)
             break;
         struct pollfd p = {accepting ? s->listen_fd : -1, POLLIN, 0};
@@ -426,7 +641,6 @@ void wgv_isolate_stop_all(struct wgv_server *s)
         struct wgv_worker *w = s->workers;
         wgv_server_warn(s, "context %u: worker %d is still not gone", w->id, (int)w->pid);
         s->workers = w->next;
-        munmap(w->status, sizeof(*w->status));
-        free(w);
+        worker_free(w);
     }
 }

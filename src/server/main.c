@@ -11,6 +11,10 @@
  * says (docs/isolation.md, "Cost"). */
 #define WGV_ISOLATE_DEFAULT false
 
+/* --pool's default: isolated workers kept ready (forked, confined, the
+ * driver started), so that a guest connecting waits for none of that. */
+#define WGV_POOL_DEFAULT 2
+
 /* --watchdog's default: a worker is killed, which ends its GPU work; in
  * thread mode the context ends but the work goes on in its thread, so
  * only a guest that has surely hung is ended (CPU renderers under load
@@ -36,7 +40,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: wgv-server [--socket PATH] [--backend LIB] [--null] [--once] [--record DIR] [--verbose]\n"
             "                  [--allow-toggle NAME]...\n"
-            "                  [--isolate [--no-seccomp] [--user NAME]] [--no-isolate] [--watchdog SECONDS]\n"
+            "                  [--isolate [--pool N] [--no-seccomp] [--user NAME]] [--no-isolate]\n"
+            "                  [--watchdog SECONDS]\n"
             "  --socket PATH  listen here (default: $WGV_SERVER, else $XDG_RUNTIME_DIR/wgv.sock)\n"
             "  --backend LIB  host WebGPU implementation (default: $WGV_BACKEND_LIB or bundled Dawn)\n"
             "  --null         give every guest Dawn's Null backend (validates, draws nothing);\n"
@@ -55,6 +60,8 @@ static void usage(FILE *f)
             "  --verbose      log connections and contexts\n"
             "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s;\n"
             "                 needed to serve other users than this server's own\n"
+            "  --pool N       isolated workers kept ready, forked and confined, their driver\n"
+            "                 started (default %d; 0: fork one when a guest connects)\n"
             "  --no-isolate   serve each guest in a thread of this process%s: for trusted guests\n"
             "                 only, and only this user's and root's (others are refused)\n"
             "  --seccomp      confine workers to the system calls rendering needs (default)\n"
@@ -65,7 +72,7 @@ static void usage(FILE *f)
             "  --watchdog S   end a guest that owes a callback for S seconds: its worker is\n"
             "                 killed (default %d), or in thread mode its context is lost while\n"
             "                 the GPU work keeps its thread (default %d); 0: never\n",
-            WGV_MAX_GUESTS_PER_USER, WGV_ISOLATE_DEFAULT ? " (default)" : "",
+            WGV_MAX_GUESTS_PER_USER, WGV_ISOLATE_DEFAULT ? " (default)" : "", WGV_POOL_DEFAULT,
             WGV_ISOLATE_DEFAULT ? "" : " (default)",
             WGV_WATCHDOG_ISOLATED_S, WGV_WATCHDOG_THREAD_S);
 }
@@ -76,6 +83,7 @@ int main(int argc, char **argv)
         .isolate = WGV_ISOLATE_DEFAULT,
         .seccomp = true,
         .max_guests_per_user = WGV_MAX_GUESTS_PER_USER,
+        .pool = WGV_POOL_DEFAULT,
     };
     bool watchdog_set = false;
     const char *toggles[64];
@@ -150,6 +158,15 @@ int main(int argc, char **argv)
             cfg.seccomp = strcmp(argv[i], "--no-seccomp") != 0;
             cfg.seccomp_log = !strcmp(argv[i], "--seccomp-log");
             needs_isolate = argv[i];
+        } else if (!strcmp(argv[i], "--pool") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v > 64) {
+                fprintf(stderr, "wgv-server: --pool takes a count from 0 to 64\n");
+                return 2;
+            }
+            cfg.pool = (unsigned)v;
+            needs_isolate = "--pool";
         } else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
             cfg.user = argv[++i];
             needs_isolate = "--user";

@@ -90,6 +90,9 @@ struct wgv_serve_hooks {
     /* Called once the context exists, before the first command runs
      * (privileges, seccomp); false ends the connection with `why`. */
     bool (*confine)(struct wgv_server *s, uint32_t id, char *why, size_t whylen);
+    /* An instance made before the guest came (a pre-forked worker's), for
+     * its context; NULL: the context makes its own. */
+    struct wgv_warm_instance *warm;
 };
 
 /* Serves one guest on an accepted socket until it leaves, its context is

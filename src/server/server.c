@@ -262,6 +262,7 @@ static void status_leave(struct wgv_worker_status *st, const struct wgv_context 
 void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct wgv_serve_hooks *hooks)
 {
     struct wgv_worker_status *st = hooks ? hooks->status : NULL;
+    struct wgv_warm_instance *warm = hooks ? hooks->warm : NULL;
     struct session ss;
     memset(&ss, 0, sizeof(ss));
     char err[256];
@@ -279,11 +280,13 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
             wgv_server_log(s, "connection %u refused: %s", id, err);
         shutdown(sock, SHUT_RDWR);
         close(sock);
+        wgv_warm_instance_free(s->host, warm);
         return;
     }
     if (wgv_shm_cmd_ring(&ss.conn.shm, &ss.cmd) < 0 || wgv_shm_reply_ring(&ss.conn.shm, &ss.reply) < 0) {
         shutdown(ss.conn.sock, SHUT_RDWR);
         wgv_conn_close(&ss.conn);
+        wgv_warm_instance_free(s->host, warm);
         return;
     }
     struct wgv_context_io io = {
@@ -293,7 +296,7 @@ void wgv_server_serve(struct wgv_server *s, int sock, uint32_t id, const struct 
         .user = &ss,
     };
     status_enter(st);
-    ss.ctx = wgv_context_create(s->host, id, &io);
+    ss.ctx = wgv_context_create_warm(s->host, id, &io, warm);
     status_leave(st, NULL, 0);
     if (!ss.ctx) {
         shutdown(ss.conn.sock, SHUT_RDWR);

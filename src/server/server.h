@@ -28,10 +28,13 @@ struct wgv_server_config {
                                  written to DIR/context-N.wgv (fuzzing seeds) */
     bool verbose;
     /* Isolated mode (docs/isolation.md): each guest is served by a worker
-     * process forked after accept; a crash or a hang costs that guest only.
+     * process of its own, taken from a pool of `pool` workers forked,
+     * confined and with the driver started ahead of time (0: forked after
+     * accept); a crash or a hang costs that guest only.
      * Without it (thread mode), guests of other users than the server's own
      * and root are refused. */
     bool isolate;
+    unsigned pool;            /* isolate: workers kept ready for the next guests */
     bool seccomp;             /* isolate: confine workers with a system-call allowlist */
     bool seccomp_log;         /* isolate: log, do not kill, calls outside it (porting aid) */
     const char *user;         /* isolate, as root: workers run as this user; NULL: "nobody" */

@@ -83,16 +83,20 @@ if start confined && idle_guest confined 3; then
   wpid=$(worker_pid 1)
   sc=$(field "$wpid" Seccomp) nnp=$(field "$wpid" NoNewPrivs)
   socks=$(ls -l "/proc/$wpid/fd" 2>/dev/null | grep -c 'socket:')
+  # The parent's sockets: the listener and the pooled workers' control
+  # sockets, none of them the guest's connection.
+  wsock=$(ls -l "/proc/$wpid/fd" 2>/dev/null | grep -o 'socket:\[[0-9]*\]' | head -n1)
   psocks=$(ls -l "/proc/$spid/fd" 2>/dev/null | grep -c 'socket:')
+  pguest=$(ls -l "/proc/$spid/fd" 2>/dev/null | grep -cF "${wsock:-none}")
   if [ "$sc" = 2 ] && [ "$nnp" = 1 ]; then
     ok worker_runs_under_seccomp_with_no_new_privs
   else
     bad worker_runs_under_seccomp_with_no_new_privs "Seccomp: '$sc', NoNewPrivs: '$nnp' (pid '$wpid')"
   fi
-  if [ "$socks" = 1 ] && [ "$psocks" = 1 ]; then
+  if [ "$socks" = 1 ] && [ -n "$wsock" ] && [ "$pguest" = 0 ] && [ "$psocks" -ge 1 ]; then
     ok worker_holds_only_its_own_socket
   else
-    bad worker_holds_only_its_own_socket "worker sockets: $socks, parent sockets: $psocks"
+    bad worker_holds_only_its_own_socket "worker sockets: $socks, parent sockets: $psocks, the guest's among them: $pguest"
   fi
   if [ "$(id -u)" = 0 ]; then
     uids=$(field "$wpid" Uid) gids=$(field "$wpid" Gid) groups=$(field "$wpid" Groups)
@@ -257,6 +261,50 @@ if start nouser --user wgv-no-such-user; then
   stop
 else
   bad an_unknown_user_is_logged_and_skipped "server did not start"
+fi
+
+# 7b. The pool (--pool, default 2): workers wait ready before any guest,
+#     privileges dropped (no_new_privs; nobody's uid as root), holding no
+#     socket but their control one and no filter yet; a guest is served by
+#     one (which then runs under the filter), and the pool is refilled.
+#     --pool 0 forks a worker when the guest connects.
+if start pool --pool 2 && wait_line "$log" "pool: worker" 20; then
+  wait_line "$log" "pool: worker .* ready" 20
+  ppid_=$(grep -m1 "pool: worker" "$log" | awk '{print $(NF-1)}')
+  sleep 0.5
+  nnp=$(field "$ppid_" NoNewPrivs) sc=$(field "$ppid_" Seccomp) uid=$(field "$ppid_" Uid)
+  socks=$(ls -l "/proc/$ppid_/fd" 2>/dev/null | grep -c 'socket:')
+  want_uid=$(id -u)
+  [ "$(id -u)" = 0 ] && [ -n "$nobody" ] && want_uid=$nobody
+  if [ "$nnp" = 1 ] && [ "$sc" = 0 ] && [ "${uid%% *}" = "$want_uid" ] && [ "$socks" = 1 ]; then
+    ok pooled_workers_wait_with_privileges_dropped
+  else
+    bad pooled_workers_wait_with_privileges_dropped "pid '$ppid_': NoNewPrivs '$nnp', Seccomp '$sc', Uid '$uid' (want $want_uid), sockets $socks"
+  fi
+  WGV_SERVER=$sock timeout 120 "$wire" >"$tmp/pool.out" 2>"$tmp/pool.err"
+  wpid=$(worker_pid 1)
+  ready=$(grep -c "pool: worker .* ready" "$log")
+  if cmp -s "$tmp/native.out" "$tmp/pool.out" && grep -q "context 1: taken by a pooled worker" "$log" &&
+     grep -q "context 1: worker confined .*seccomp on" "$log" && [ "$ready" -ge 3 ]; then
+    ok a_pooled_worker_serves_the_guest_and_the_pool_refills
+  else
+    bad a_pooled_worker_serves_the_guest_and_the_pool_refills "worker '$wpid', ready lines $ready: $(grep -v '^$' "$log" | tail -5 | tr '\n' '|')"
+  fi
+  stop
+else
+  bad pooled_workers_wait_with_privileges_dropped "server did not start a pooled worker"
+fi
+if start nopool --pool 0; then
+  WGV_SERVER=$sock timeout 120 "$wire" >"$tmp/nopool.out" 2>"$tmp/nopool.err"
+  if cmp -s "$tmp/native.out" "$tmp/nopool.out" && ! grep -q "pool:" "$log" &&
+     grep -q "context 1: worker pid" "$log"; then
+    ok pool_0_forks_a_worker_per_guest
+  else
+    bad pool_0_forks_a_worker_per_guest "$(head -5 "$log" | tr '\n' '|')"
+  fi
+  stop
+else
+  bad pool_0_forks_a_worker_per_guest "server did not start"
 fi
 
 # 8. Worker options without isolation are refused (--watchdog is not one:
