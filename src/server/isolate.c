@@ -318,10 +318,10 @@ static int pool_receive(struct wgv_server *s, int ctl, uint32_t *id)
     return fd;
 }
 
-/* A pooled worker: confined but for the filter, with its instance and
- * driver started, it waits for a guest; then it serves it as any worker,
- * the filter going on once the guest's shared memory is there (the
- * handshake sends it, which the filter forbids). */
+/* A pooled worker: confined but for the filter (and with --pool-warm its
+ * instance and driver started), it waits for a guest; then it serves it as
+ * any worker, the filter going on once the guest's shared memory is there
+ * (the handshake sends it, which the filter forbids). */
 static void __attribute__((noreturn)) pool_worker_main(struct wgv_server *s,
                                                        struct wgv_worker *self, int ctl)
 {
@@ -331,7 +331,7 @@ static void __attribute__((noreturn)) pool_worker_main(struct wgv_server *s,
         wgv_server_warn(s, "pooled worker %d: %s", (int)getpid(), why);
         _exit(1);
     }
-    struct wgv_warm_instance *warm = wgv_host_warm_instance(s->host);
+    struct wgv_warm_instance *warm = s->config.pool_warm ? wgv_host_warm_instance(s->host) : NULL;
     uint32_t id = 0;
     int sock = pool_receive(s, ctl, &id);
     close(ctl);

@@ -11,8 +11,8 @@
  * says (docs/isolation.md, "Cost"). */
 #define WGV_ISOLATE_DEFAULT false
 
-/* --pool's default: isolated workers kept ready (forked, confined, the
- * driver started), so that a guest connecting waits for none of that. */
+/* --pool's default: isolated workers kept ready (forked, privileges
+ * dropped), so that a guest connecting waits for none of that. */
 #define WGV_POOL_DEFAULT 2
 
 /* --watchdog's default: a worker is killed, which ends its GPU work; in
@@ -60,8 +60,10 @@ static void usage(FILE *f)
             "  --verbose      log connections and contexts\n"
             "  --isolate      serve each guest in a worker process of its own (docs/isolation.md)%s;\n"
             "                 needed to serve other users than this server's own\n"
-            "  --pool N       isolated workers kept ready, forked and confined, their driver\n"
-            "                 started (default %d; 0: fork one when a guest connects)\n"
+            "  --pool N       isolated workers kept ready, forked and confined (default %d;\n"
+            "                 0: fork one when a guest connects)\n"
+            "  --pool-warm    pooled workers also start the driver while they wait (on NVIDIA\n"
+            "                 this slowed other processes' small submits: docs/isolation.md)\n"
             "  --no-isolate   serve each guest in a thread of this process%s: for trusted guests\n"
             "                 only, and only this user's and root's (others are refused)\n"
             "  --seccomp      confine workers to the system calls rendering needs (default)\n"
@@ -167,6 +169,9 @@ int main(int argc, char **argv)
             }
             cfg.pool = (unsigned)v;
             needs_isolate = "--pool";
+        } else if (!strcmp(argv[i], "--pool-warm")) {
+            cfg.pool_warm = true;
+            needs_isolate = "--pool-warm";
         } else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
             cfg.user = argv[++i];
             needs_isolate = "--user";

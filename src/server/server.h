@@ -35,6 +35,8 @@ struct wgv_server_config {
      * and root are refused. */
     bool isolate;
     unsigned pool;            /* isolate: workers kept ready for the next guests */
+    bool pool_warm;           /* isolate: pooled workers also start the driver
+                                 (their instance and adapter) while they wait */
     bool seccomp;             /* isolate: confine workers with a system-call allowlist */
     bool seccomp_log;         /* isolate: log, do not kill, calls outside it (porting aid) */
     const char *user;         /* isolate, as root: workers run as this user; NULL: "nobody" */
