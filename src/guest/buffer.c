@@ -24,8 +24,10 @@ bool wgv_guest_hook_wgpuDeviceCreateBuffer(struct wgv_client *c, struct wgv_ga_w
         pthread_mutex_lock(&c->lock);
         uint64_t off = 0;
         bool bulk = !d->size || wgv_transfer_map_bulk(c, d->size, &off);
-        if (!bulk)
+        if (!bulk) {
             b->priv = wgv_transfer_private_alloc(d->size);
+            b->priv_size = b->priv ? d->size : 0;
+        }
         if (bulk || b->priv) {
             if (bulk && d->size)
                 memset(c->t->bulk + off, 0, d->size);
@@ -68,7 +70,7 @@ bool wgv_guest_hook_wgpuBufferMapAsync(struct wgv_client *c, struct wgv_ga_wgpuB
     answer = answer && !stream;
     if (answer)
         memcpy(c->t->bulk + off, b->shadow + a->offset, size);
-    if (stream && !(b->priv = wgv_transfer_private_alloc(size))) {
+    if (stream && !wgv_transfer_private_take(b, size)) {
         pthread_mutex_unlock(&c->lock);
         struct wgv_gcb_BufferMapCallback r = {
             WGPUMapAsyncStatus_Error,

@@ -107,7 +107,7 @@ static void object_free_state(struct wgv_object *o)
          * has read the release. */
         if (b->has_shm)
             wgv_client_release_later(c, b->shm_offset, b->shm_size);
-        wgv_transfer_private_free(b);
+        wgv_transfer_private_drop(b);
         free(b->shadow);
         break;
     }

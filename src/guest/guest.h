@@ -122,6 +122,11 @@ struct wgv_buffer {
     /* A mapping too large for the bulk area (transfer.c): the guest's own
      * copy of the mapped bytes, streamed through the bulk area in chunks. */
     uint8_t *priv;
+    uint64_t priv_size;         /* bytes of guest memory at priv */
+    /* The last such copy's memory, kept for the buffer's next mapping so
+     * that a buffer mapped again and again faults its pages in once. */
+    uint8_t *spare;
+    uint64_t spare_size;
     bool destroyed;             /* wgpuBufferDestroy was called */
     /* Write maps the guest answers itself (map-write.c): the buffer's whole
      * contents as the guest last wrote them (NULL until known), whether a

@@ -67,12 +67,36 @@ uint8_t *wgv_transfer_private_alloc(uint64_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
+bool wgv_transfer_private_take(struct wgv_buffer *b, uint64_t size)
+{
+    if (b->spare && b->spare_size >= size) {
+        b->priv = b->spare;
+        b->priv_size = b->spare_size;
+        b->spare = NULL;
+        return true;
+    }
+    b->priv = wgv_transfer_private_alloc(size);
+    b->priv_size = b->priv ? size : 0;
+    return b->priv != NULL;
+}
+
 void wgv_transfer_private_free(struct wgv_buffer *b)
 {
     if (!b->priv)
         return;
-    munmap(b->priv, (size_t)b->map_size);
+    if (b->spare)
+        munmap(b->spare, (size_t)b->spare_size);
+    b->spare = b->priv;
+    b->spare_size = b->priv_size;
     b->priv = NULL;
+}
+
+void wgv_transfer_private_drop(struct wgv_buffer *b)
+{
+    wgv_transfer_private_free(b);
+    if (b->spare)
+        munmap(b->spare, (size_t)b->spare_size);
+    b->spare = NULL;
 }
 
 /* A bulk range for the next chunk: `*size` bytes, or fewer (halving down to

@@ -26,8 +26,15 @@ bool wgv_transfer_map_bulk(struct wgv_client *c, uint64_t size, uint64_t *offset
 
 /* Guest memory for a mapping of `size` bytes, zero-filled; NULL if none. */
 uint8_t *wgv_transfer_private_alloc(uint64_t size);
-/* Frees a buffer's guest-memory mapping, if it has one (lock held). */
+/* Gives b->priv guest memory for a mapping of `size` bytes that the pull
+ * fills entirely: the buffer's spare memory if large enough, else new;
+ * false if there is none (lock held). */
+bool wgv_transfer_private_take(struct wgv_buffer *b, uint64_t size);
+/* Ends a buffer's guest-memory mapping, if it has one, keeping its memory
+ * as the buffer's spare (lock held). */
 void wgv_transfer_private_free(struct wgv_buffer *b);
+/* Frees the buffer's guest-memory mapping and its spare (lock held). */
+void wgv_transfer_private_drop(struct wgv_buffer *b);
 
 /* A successful map of a buffer whose mapping is in guest memory: copies the
  * mapped bytes from the host's mapping, chunk by chunk, before the map's

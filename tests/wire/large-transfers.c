@@ -332,6 +332,36 @@ static void write_buffer_then_map_read(void)
     CHECK(g.uncaptured == 0);
 }
 
+/* One MapRead buffer of 0.625 S MiB (a mapping kept in guest memory) read
+ * back, rewritten and read back again, then its second half alone: each
+ * mapping shows the buffer's bytes of the moment, also when the guest
+ * reuses the memory of the previous one. */
+static void mapping_again_sees_new_bytes(void)
+{
+    uint64_t size = mib * MIB * 5 / 8;
+    uint32_t *data = malloc(size);
+    CHECK(data != NULL);
+    if (!data)
+        return;
+    WGPUBuffer b = buffer(WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst, size, false);
+    static const uint32_t seeds[] = {0x51, 0x52};
+    for (int i = 0; i < 2; i++) {
+        fill(data, size / 4, seeds[i]);
+        wgpuQueueWriteBuffer(g.queue, b, 0, data, (size_t)size);
+        queue_idle();
+        read_back(i ? "mapAsync(Read) again, new bytes" : "mapAsync(Read), first bytes", b, size,
+                  seeds[i]);
+    }
+    uint64_t half = size / 2;
+    CHECK(map(b, WGPUMapMode_Read, half, size - half) == WGPUMapAsyncStatus_Success);
+    const uint32_t *w = wgpuBufferGetConstMappedRange(b, (size_t)half, (size_t)(size - half));
+    CHECK(w && check_words("second half", w, (size - half) / 4, half / 4, 0x52));
+    wgpuBufferUnmap(b);
+    free(data);
+    wgpuBufferRelease(b);
+    CHECK(g.uncaptured == 0);
+}
+
 /* A mappedAtCreation buffer of S MiB, filled, copied, read back. */
 static void mapped_at_creation_copied(void)
 {
@@ -507,6 +537,7 @@ int main(int argc, char **argv)
     }
     CASE(write_buffer_then_map_read);
     CASE(mapped_at_creation_copied);
+    CASE(mapping_again_sees_new_bytes);
     CASE(map_write_range);
     CASE(write_texture_layers);
     CASE(invalid_large_write_one_error);
