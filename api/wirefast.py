@@ -49,7 +49,7 @@ def fast_commands(gen, side):
     for c in gen.commands:
         sh = gen.shapes[gen.shape_index['args:' + c]]
         ctype, names = gen.side_members(sh, side)
-        if ctype is None or None in names or layout(sh['members']) is None:
+        if ctype is None or None in names or not sh['members'] or layout(sh['members']) is None:
             continue
         out.append(c)
     return out

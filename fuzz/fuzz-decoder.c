@@ -13,8 +13,9 @@
  * piece. Each piece is its own allocation of exactly its size, so that
  * AddressSanitizer sees a read past any of them.
  *
- * Each fixed-size command is also decoded by its specialised decoder and by
- * the table decoder (tests/fast-parity.h): they must agree. */
+ * Each fixed-size command, also inside a batch, is also decoded by its
+ * specialised decoder and by the table decoder (tests/fast-parity.h): they
+ * must agree. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,32 @@ static bool drop_reply(void *user, const void *bytes, size_t len)
     return true;
 }
 
+/* A fixed-size command's specialised decoder must agree with the table
+ * decoder on whatever the fuzzer makes of it, also inside a batch. */
+static void check_fast_parity(const uint8_t *cmd, size_t n)
+{
+    struct wgv_cmd_header h;
+    memcpy(&h, cmd, sizeof(h));
+    char why[256];
+    if (fast_parity_check(h.opcode, cmd + sizeof(h), n - sizeof(h), why, sizeof(why))) {
+        fprintf(stderr, "fuzz-decoder: %s\n", why);
+        abort();
+    }
+    if (h.opcode != WGV_OP_wgvBatch)
+        return;
+    for (size_t pos = sizeof(h); pos + sizeof(h) <= n;) {
+        uint32_t inner;
+        memcpy(&inner, cmd + pos, 4);
+        if (inner < sizeof(h) || inner > n - pos)
+            break;
+        uint16_t op;
+        memcpy(&op, cmd + pos + 4, sizeof(op));
+        if (op != WGV_OP_wgvBatch)
+            check_fast_parity(cmd + pos, inner);
+        pos += inner;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!host) {
@@ -91,15 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(&n, data + pos, 4);
         if (n < sizeof(struct wgv_cmd_header) || n > size - pos)
             n = (uint32_t)(size - pos);
-        /* A fixed-size command's specialised decoder must agree with the
-         * table decoder on whatever the fuzzer makes of it. */
-        struct wgv_cmd_header h;
-        memcpy(&h, data + pos, sizeof(h));
-        char why[256];
-        if (fast_parity_check(h.opcode, data + pos + sizeof(h), n - sizeof(h), why, sizeof(why))) {
-            fprintf(stderr, "fuzz-decoder: %s\n", why);
-            abort();
-        }
+        check_fast_parity(data + pos, n);
         if (wgv_context_submit(ctx, data + pos, n) < 0)
             break;
         pos += n;

@@ -9,6 +9,11 @@
 #include "protocol.h"
 #include "transfer.h"
 
+/* Bytes of commands one ring record holds, at most (larger commands get a
+ * record of their own): the host then copies, frames and releases once
+ * for a run of small commands instead of once each. */
+#define WGV_RECORD_BATCH 4096
+
 static void client_lost(struct wgv_client *c, const char *reason);
 static void client_waiting(void *user);
 
@@ -240,7 +245,7 @@ void wgv_client_unref(struct wgv_client *c)
 {
     if (atomic_fetch_sub(&c->refs, 1) != 1)
         return;
-    c->t->flush(c->t);
+    wgv_client_flush_locked(c);
     c->t->destroy(c->t);
     for (int pass = 0; pass < 2; pass++) {
         struct wgv_future **list = pass ? &c->deferred : &c->futures;
@@ -307,7 +312,7 @@ bool wgv_client_bulk_alloc(struct wgv_client *c, uint64_t size, uint64_t *offset
     if (size > b->size || !b->staged_len)
         return false;
     /* Let the host catch up with what still holds ranges, then try again. */
-    c->t->flush(c->t);
+    wgv_client_flush_locked(c);
     uint64_t want = c->t->produced(c->t);
     for (int spins = 0; c->t->consumed(c->t) < want && !c->lost && spins < 1000000; spins++) {
         /* Replies are read meanwhile: the host may be waiting on them. */
@@ -357,38 +362,86 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
     }
     h.size = (uint32_t)w->len;
     memcpy(w->data, &h, sizeof(h));
-    uint8_t *rec = c->t->reserve(c->t, w->len);
-    if (!rec) {
+    uint8_t *rec = wgv_client_reserve_locked(c, w->len);
+    if (!rec)
+        return;
+    memcpy(rec, w->data, w->len);
+    wgv_client_commit_locked(c, opcode, w->len);
+}
+
+/* Bulk ranges whose last use was sent in a record now in the ring are free
+ * once the host is past it. */
+static void staged_sent(struct wgv_client *c)
+{
+    struct wgv_bulk *b = &c->bulk;
+    for (size_t i = b->staged_len; i-- > 0 && b->staged[i].until == 0;)
+        b->staged[i].until = c->t->produced(c->t);
+}
+
+void wgv_client_close_locked(struct wgv_client *c)
+{
+    if (!c->rec)
+        return;
+    size_t len = c->rec_len;
+    c->rec = NULL;
+    if (!c->t->commit(c->t, len)) {
         client_lost(c, "the connection to the host was lost");
         return;
     }
-    memcpy(rec, w->data, w->len);
-    wgv_client_commit_locked(c, opcode, w->len);
+    staged_sent(c);
+}
+
+void wgv_client_flush_locked(struct wgv_client *c)
+{
+    wgv_client_close_locked(c);
+    c->t->flush(c->t);
 }
 
 uint8_t *wgv_client_reserve_locked(struct wgv_client *c, size_t size)
 {
     if (c->lost)
         return NULL;
-    uint8_t *rec = c->t->reserve(c->t, size);
-    if (!rec)
+    if (c->rec && c->rec_cap - c->rec_len >= size)
+        return c->rec + c->rec_len;
+    wgv_client_close_locked(c);
+    if (c->lost)
+        return NULL;
+    /* A command too large to share a record, or a ring too small for
+     * batches, gets a record of its own. */
+    bool alone = size > WGV_RECORD_BATCH / 2 || c->t->record_max < 8 * WGV_RECORD_BATCH;
+    size_t cap = alone ? size : WGV_RECORD_BATCH;
+    uint8_t *rec = c->t->reserve(c->t, cap);
+    if (!rec) {
         client_lost(c, "the connection to the host was lost");
-    return rec;
+        return NULL;
+    }
+    c->rec = rec;
+    c->rec_len = 0;
+    c->rec_cap = cap;
+    if (!alone) {
+        /* A batch: its header's size, the ring record's size word, covers
+         * the commands after it. */
+        struct wgv_cmd_header h = {0, WGV_OP_wgvBatch, 0};
+        memcpy(rec, &h, sizeof(h));
+        c->rec_len = sizeof(h);
+    }
+    return rec + c->rec_len;
 }
 
 void wgv_client_commit_locked(struct wgv_client *c, unsigned opcode, size_t size)
 {
-    if (!c->t->commit(c->t, size)) {
-        client_lost(c, "the connection to the host was lost");
-        return;
-    }
-    /* A submit starts GPU work: the host sees it now, not a batch later. */
-    if (opcode == WGV_OP_wgpuQueueSubmit)
-        c->t->flush(c->t);
-    /* Staging this command filled is free once the host is past it. */
+    c->rec_len += size;
     struct wgv_bulk *b = &c->bulk;
-    for (size_t i = b->staged_len; i-- > 0 && b->staged[i].until == 0;)
-        b->staged[i].until = c->t->produced(c->t);
+    if (opcode == WGV_OP_wgpuQueueSubmit) {
+        /* A submit starts GPU work: the host sees it now. */
+        wgv_client_flush_locked(c);
+    } else if ((b->staged_len && b->staged[b->staged_len - 1].until == 0) ||
+               c->rec_cap - c->rec_len < WGV_RECORD_BATCH / 8) {
+        /* A command that staged bulk data goes out with its record at once,
+         * so that the range's release is tied to a position in the ring;
+         * so does a record that is (nearly) full. */
+        wgv_client_close_locked(c);
+    }
 }
 
 void wgv_client_send(struct wgv_client *c, unsigned opcode, const void *args)
@@ -477,9 +530,14 @@ void wgv_futures_drop_object(struct wgv_client *c, struct wgv_object *o)
 
 void wgv_client_release_later(struct wgv_client *c, uint64_t offset, uint64_t size)
 {
-    /* Called after the command that ends the range's use was sent. If the
-     * list cannot grow, the range leaks rather than being reused too early. */
-    staged_push(&c->bulk, offset, size, c->t->produced(c->t));
+    /* Called after the command that ends the range's use was sent (in the
+     * open record, which goes out now). If the list cannot grow, the range
+     * leaks rather than being reused too early. */
+    staged_push(&c->bulk, offset, size, 0);
+    if (c->rec)
+        wgv_client_close_locked(c);
+    else
+        staged_sent(c);
 }
 
 bool wgv_future_complete_locked(struct wgv_client *c, struct wgv_future *f, const void *args)
@@ -571,6 +629,7 @@ static void client_lost(struct wgv_client *c, const char *reason)
     if (c->lost)
         return;
     c->lost = true;
+    c->rec = NULL; /* nothing more goes to the host */
     snprintf(c->lost_reason, sizeof(c->lost_reason), "%.255s", reason);
     fprintf(stderr, "webgpu-virtio: %s\n", c->lost_reason);
     lose_pending_futures(c);
@@ -735,7 +794,7 @@ static void fire_all(struct wgv_client *c, struct wgv_future *list)
 void wgv_client_pump(struct wgv_client *c)
 {
     pthread_mutex_lock(&c->lock);
-    c->t->flush(c->t);
+    wgv_client_flush_locked(c);
     struct wgv_future *fire = pump_locked(c);
     pthread_mutex_unlock(&c->lock);
     fire_all(c, fire);
@@ -760,7 +819,7 @@ static void client_waiting(void *user)
 
 void wgv_client_wait_consumed(struct wgv_client *c, uint64_t pos)
 {
-    c->t->flush(c->t);
+    wgv_client_flush_locked(c);
     long pause = 20000;
     for (int i = 0; c->t->consumed(c->t) < pos && !c->lost && i < 100000; i++) {
         client_waiting(c);
@@ -806,7 +865,7 @@ static struct wgv_future *cancel_all_locked(struct wgv_client *c)
 void wgv_client_process_events(struct wgv_client *c)
 {
     pthread_mutex_lock(&c->lock);
-    c->t->flush(c->t);
+    wgv_client_flush_locked(c);
     struct wgv_future *fire = pump_locked(c), **tail = &fire;
     while (*tail)
         tail = &(*tail)->next;
@@ -839,7 +898,7 @@ WGPUWaitStatus wgv_client_wait_any(struct wgv_client *c, size_t count, WGPUFutur
     uint64_t deadline = timeout_ns > UINT64_MAX - start ? UINT64_MAX : start + timeout_ns;
     for (;;) {
         pthread_mutex_lock(&c->lock);
-        c->t->flush(c->t);
+        wgv_client_flush_locked(c);
         struct wgv_future *fire = pump_locked(c), **tail = &fire;
         while (*tail)
             tail = &(*tail)->next;

@@ -49,6 +49,7 @@ struct wgv_transport {
     void *waiting_user;
     uint8_t *bulk;        /* shared memory the host reads by offset */
     uint64_t bulk_size;
+    uint64_t record_max;  /* the largest record reserve takes */
 };
 
 /* Opens the transport the environment selects (transport.c, docs/using.md):
@@ -358,6 +359,11 @@ struct wgv_client {
     uint64_t next_future;
     uint64_t next_ready_seq;
     uint8_t *reply_buf;
+    /* The ring record being filled: commands go into one record until it
+     * is full, a command stages bulk data, a submit, or a wait (rec NULL:
+     * none open). */
+    uint8_t *rec;
+    size_t rec_len, rec_cap;
     /* Copies large command payloads into shared memory (copy.h). */
     struct wgv_copier *copier;
     /* The instance's WGSL language features, sent by the host first. */
@@ -388,6 +394,11 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
 uint8_t *wgv_client_reserve_locked(struct wgv_client *c, size_t size);
 /* Sends the command written into wgv_client_reserve_locked's room. */
 void wgv_client_commit_locked(struct wgv_client *c, unsigned opcode, size_t size);
+/* Puts the record being filled into the ring (lock held). */
+void wgv_client_close_locked(struct wgv_client *c);
+/* Closes the record and makes every command visible to the host (lock
+ * held); before any wait for the host. */
+void wgv_client_flush_locked(struct wgv_client *c);
 
 /* Reads every reply that has arrived; fires AllowSpontaneous callbacks. */
 void wgv_client_pump(struct wgv_client *c);

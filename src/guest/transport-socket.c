@@ -127,6 +127,7 @@ struct wgv_transport *wgv_transport_socket_open(const char *path, char *err, siz
         .destroy = st_destroy,
         .bulk = wgv_shm_bulk(&t->conn.shm),
         .bulk_size = t->conn.shm.sizes.bulk,
+        .record_max = wgv_ring_max_record(&t->cmd),
     };
     return &t->base;
 }

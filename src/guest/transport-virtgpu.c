@@ -511,6 +511,7 @@ struct wgv_transport *wgv_transport_virtgpu_open(int fd, char *err, size_t errle
         .destroy = vt_destroy,
         .bulk = wgv_shm_bulk(&t->shm),
         .bulk_size = sizes.bulk,
+        .record_max = wgv_ring_max_record(&t->cmd),
     };
     return &t->base;
 }

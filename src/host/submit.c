@@ -256,30 +256,50 @@ int wgv_context_submit(struct wgv_context *ctx, const void *bytes, size_t len)
     return wgv_context_submit_copied(ctx, ctx->cmd_copy, len);
 }
 
-int wgv_context_submit_copied(struct wgv_context *ctx, const void *bytes, size_t len)
+/* Runs whole commands; `batch`: inside a wgvBatch, where another is a
+ * violation. */
+static int run_commands(struct wgv_context *ctx, const uint8_t *cmds, size_t len, bool batch)
 {
-    if (ctx->lost)
-        return -1;
-    ctx->ran = true;
-    const uint8_t *cmds = bytes;
     size_t pos = 0;
     while (pos < len) {
         uint32_t size;
         if (len - pos < sizeof(struct wgv_cmd_header)) {
-            wgv_context_fail(ctx, "decode: %zu trailing bytes are not a command", len - pos);
+            wgv_context_fail(ctx, "decode: %s%zu trailing bytes are not a command",
+                             batch ? "wgvBatch: " : "", len - pos);
             return -1;
         }
         memcpy(&size, cmds + pos, 4);
         if (size < sizeof(struct wgv_cmd_header) || size % 8 || size > len - pos) {
-            wgv_context_fail(ctx, "decode: command size %u at byte %zu is invalid (%zu left)",
-                             size, pos, len - pos);
+            wgv_context_fail(ctx, "decode: %scommand size %u at byte %zu is invalid (%zu left)",
+                             batch ? "wgvBatch: " : "", size, pos, len - pos);
             return -1;
         }
-        bool ok = run_command(ctx, cmds + pos, size);
-        wgv_arena_reset(&ctx->arena);
+        uint16_t opcode;
+        memcpy(&opcode, cmds + pos + 4, sizeof(opcode));
+        bool ok;
+        if (opcode == WGV_OP_wgvBatch) {
+            /* A batch's size covers the commands after its header. */
+            if (batch) {
+                wgv_context_fail(ctx, "decode: wgvBatch inside a batch");
+                return -1;
+            }
+            ok = run_commands(ctx, cmds + pos + sizeof(struct wgv_cmd_header),
+                              size - sizeof(struct wgv_cmd_header), true) == 0;
+        } else {
+            ok = run_command(ctx, cmds + pos, size);
+            wgv_arena_reset(&ctx->arena);
+        }
         if (!ok)
             return -1;
         pos += size;
     }
     return 0;
+}
+
+int wgv_context_submit_copied(struct wgv_context *ctx, const void *bytes, size_t len)
+{
+    if (ctx->lost)
+        return -1;
+    ctx->ran = true;
+    return run_commands(ctx, bytes, len, false);
 }

@@ -492,6 +492,26 @@ static void record_crossing_the_ring_end(void)
 }
 
 /* Every byte 0xFF, the size word included. */
+/* A batch (several commands in one record) holding another batch. */
+static void batch_inside_a_batch(void)
+{
+    WITHOUT_DEVICE(g);
+    uint32_t w[8] = {32, WGV_OP_wgvBatch, 24, WGV_OP_wgvBatch, 16, WGV_OP_wgpuBufferDestroy, 1, 1};
+    if (!g_push(&g, w, sizeof(w)))
+        fail("push failed");
+    expect_lost(&g, "wgvBatch inside a batch", true);
+}
+
+/* A batched command whose size runs past the end of its batch. */
+static void batched_command_past_the_batch(void)
+{
+    WITHOUT_DEVICE(g);
+    uint32_t w[6] = {24, WGV_OP_wgvBatch, 32, WGV_OP_wgpuBufferDestroy, 1, 1};
+    if (!g_push(&g, w, sizeof(w)))
+        fail("push failed");
+    expect_lost(&g, "command size 32 at byte 0 is invalid", true);
+}
+
 static void garbage_all_0xff(void)
 {
     WITHOUT_DEVICE(g);
@@ -3351,6 +3371,8 @@ int main(int argc, char **argv)
     ATTACK(padding_record_that_lies);
     ATTACK(padding_record_larger_than_ring);
     ATTACK(record_crossing_the_ring_end);
+    ATTACK(batch_inside_a_batch);
+    ATTACK(batched_command_past_the_batch);
     ATTACK(garbage_all_0xff);
     ATTACK(ring_head_unaligned);
     ATTACK(ring_head_far_ahead);
