@@ -294,6 +294,21 @@ if start pool --pool 2 && wait_line "$log" "pool: worker" 20; then
 else
   bad pooled_workers_wait_with_privileges_dropped "server did not start a pooled worker"
 fi
+# With --pool-warm the waiting worker has its instance and adapter made
+# (the driver loaded) before the guest comes; the guest gets the native
+# results through it.
+if start warm --pool 1 --pool-warm && wait_line "$log" "pool: worker" 20; then
+  sleep 1
+  WGV_SERVER=$sock timeout 120 "$wire" >"$tmp/warm.out" 2>"$tmp/warm.err"
+  if cmp -s "$tmp/native.out" "$tmp/warm.out" && grep -q "context 1: taken by a pooled worker" "$log"; then
+    ok a_warm_pooled_worker_serves_the_guest
+  else
+    bad a_warm_pooled_worker_serves_the_guest "$(grep -v '^$' "$log" | tail -5 | tr '\n' '|')"
+  fi
+  stop
+else
+  bad a_warm_pooled_worker_serves_the_guest "server did not start a pooled worker"
+fi
 if start nopool --pool 0; then
   WGV_SERVER=$sock timeout 120 "$wire" >"$tmp/nopool.out" 2>"$tmp/nopool.err"
   if cmp -s "$tmp/native.out" "$tmp/nopool.out" && ! grep -q "pool:" "$log" &&
