@@ -13,6 +13,8 @@
  * record of their own): the host then copies, frames and releases once
  * for a run of small commands instead of once each. */
 #define WGV_RECORD_BATCH 4096
+/* A staged range's `until` while the command naming it is being encoded. */
+#define WGV_STAGED_ENCODING UINT64_MAX
 
 static void client_lost(struct wgv_client *c, const char *reason);
 static void client_waiting(void *user);
@@ -332,8 +334,10 @@ bool wgv_client_stage(struct wgv_client *c, const void *data, uint64_t size, uin
         return false;
     wgv_copy(c->copier, c->t->bulk + *offset, data, size);
     /* Freed once the host has consumed the command that names it; where
-     * that command ends is known once it is sent (until 0 = not yet). */
-    if (!staged_push(b, *offset, size, 0)) {
+     * that command ends is known once its record is in the ring
+     * (WGV_STAGED_ENCODING while the command is being encoded, 0 once it
+     * is in the record being filled). */
+    if (!staged_push(b, *offset, size, WGV_STAGED_ENCODING)) {
         wgv_bulk_release(b, *offset, size);
         return false;
     }
@@ -369,13 +373,19 @@ void wgv_client_send_locked(struct wgv_client *c, unsigned opcode, const void *a
     wgv_client_commit_locked(c, opcode, w->len);
 }
 
-/* Bulk ranges whose last use was sent in a record now in the ring are free
- * once the host is past it. */
+/* Bulk ranges whose last use was in the record just put in the ring are
+ * free once the host is past it (not those of a command still being
+ * encoded, which are WGV_STAGED_ENCODING). */
 static void staged_sent(struct wgv_client *c)
 {
     struct wgv_bulk *b = &c->bulk;
-    for (size_t i = b->staged_len; i-- > 0 && b->staged[i].until == 0;)
+    for (size_t i = b->staged_len; i-- > 0;) {
+        if (b->staged[i].until == WGV_STAGED_ENCODING)
+            continue;
+        if (b->staged[i].until != 0)
+            break;
         b->staged[i].until = c->t->produced(c->t);
+    }
 }
 
 void wgv_client_close_locked(struct wgv_client *c)
@@ -432,6 +442,9 @@ void wgv_client_commit_locked(struct wgv_client *c, unsigned opcode, size_t size
 {
     c->rec_len += size;
     struct wgv_bulk *b = &c->bulk;
+    /* What this command staged is now in the record. */
+    for (size_t i = b->staged_len; i-- > 0 && b->staged[i].until == WGV_STAGED_ENCODING;)
+        b->staged[i].until = 0;
     if (opcode == WGV_OP_wgpuQueueSubmit) {
         /* A submit starts GPU work: the host sees it now. */
         wgv_client_flush_locked(c);
