@@ -415,7 +415,7 @@ static unsigned idle_workers(const struct wgv_server *s)
 {
     unsigned n = 0;
     for (const struct wgv_worker *w = s->workers; w; w = w->next)
-        n += w->idle;
+        n += w->idle && !w->killed;
     return n;
 }
 
@@ -453,9 +453,8 @@ static bool hand_off(struct wgv_server *s, int sock, uid_t uid)
         close(w->ctl);
         w->ctl = -1;
         if (!sent) {
-            /* It died waiting (reap says how): it is no longer in the pool. */
+            /* It died waiting: it is no longer in the pool. */
             kill(w->pid, SIGKILL);
-            w->idle = false;
             w->killed = true;
             continue;
         }
@@ -533,11 +532,11 @@ static void reap(struct wgv_server *s, int timeout_ms)
                 l = &w->next;
                 continue;
             }
-            if (w->idle && !w->killed && !atomic_load(&s->stop))
-                wgv_server_warn(s, "pooled worker %d ended before any guest came", (int)w->pid);
-            else if (w->idle)
-                ;
-            else if (r == w->pid && WIFSIGNALED(st))
+            if (w->idle) {
+                if (!w->killed && !atomic_load(&s->stop))
+                    wgv_server_warn(s, "pooled worker %d ended before any guest came",
+                                    (int)w->pid);
+            } else if (r == w->pid && WIFSIGNALED(st))
                 wgv_server_warn(s, "context %u: worker ended by signal %d (%s)%s", w->id,
                                 WTERMSIG(st), strsignal(WTERMSIG(st)),
                                 WTERMSIG(st) == SIGSYS ? ": a system call outside the seccomp "
