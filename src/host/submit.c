@@ -120,30 +120,66 @@ static void answer_skipped(struct wgv_context *ctx, unsigned opcode, const void 
     }
 }
 
-/* A fixed-size command its specialised decoder accepts: what run_command
- * does, less what such a command cannot need (an arena, claims, kept
- * payload). False: not decoded, run_command goes on with the tables. */
+/* Clears what the decoder notes about a command, before it decodes one. */
+static void command_begin(struct wgv_context *ctx)
+{
+    ctx->cmd_claims = 0;
+    ctx->cmd_error_object = false;
+    ctx->cmd_over_quota = false;
+    ctx->cmd_claim_why = NULL;
+    ctx->cmd_receiver = NULL;
+    ctx->cmd_named = NULL;
+    ctx->cmd_serial++;
+}
+
+/* Runs a decoded command under the context's policy: refused past the
+ * object quota, a validation error for a value this side cannot express
+ * (`unsupported`) or an error object among the arguments, otherwise
+ * charged (`cost` for new objects, `kept` for what the backend keeps) and
+ * run. True if the backend ran it. */
+static bool command_execute(struct wgv_context *ctx, unsigned opcode, unsigned shape, void *args,
+                            uint64_t cost, uint64_t kept, const char *unsupported)
+{
+    const char *name = wgv_command_name[opcode];
+    char msg[192];
+    if (ctx->cmd_over_quota) {
+        snprintf(msg, sizeof(msg), "%s: this context already holds %u objects, its limit", name,
+                 ctx->policy.max_objects);
+        wgv_host_report_error(ctx, WGPUErrorType_OutOfMemory, msg);
+        return false;
+    }
+    if (unsupported[0] || ctx->cmd_error_object) {
+        snprintf(msg, sizeof(msg), "%s: %s", name,
+                 unsupported[0] ? unsupported : "an argument is an invalid object");
+        wgv_host_report_error(ctx, WGPUErrorType_Validation, msg);
+        return false;
+    }
+    if (!wgv_host_charge(ctx, cost, name))
+        return false;
+    if (!wgv_host_charge_kept(ctx, opcode, &kept)) {
+        ctx->memory_used -= cost;
+        return false;
+    }
+    wgv_host_exec[opcode](ctx, args);
+    if (ctx->cmd_claims)
+        wgv_host_kept(ctx, opcode, kept, ctx->cmd_claim[0], claim_type(shape, 0));
+    else
+        wgv_host_kept(ctx, opcode, kept, NULL, WGV_OBJ_NONE);
+    return true;
+}
+
+/* A fixed-size command its specialised decoder accepts, decoded onto the
+ * stack: such a command claims no objects and carries nothing the backend
+ * keeps beyond its record. False: not decoded, run_command goes on with
+ * the tables. */
 static bool run_fast(struct wgv_context *ctx, unsigned opcode, wgv_fast_decode_fn fast,
                      const uint8_t *body, size_t len, bool *alive)
 {
     union wgv_fast_args args;
-    ctx->cmd_error_object = false;
-    ctx->cmd_receiver = NULL;
-    ctx->cmd_named = NULL;
-    ctx->cmd_serial++;
+    command_begin(ctx);
     if (!fast(&ctx->ops, body, len, &args))
         return false;
-    if (ctx->cmd_error_object) {
-        char msg[192];
-        snprintf(msg, sizeof(msg), "%s: an argument is an invalid object", wgv_command_name[opcode]);
-        wgv_host_report_error(ctx, WGPUErrorType_Validation, msg);
-    } else {
-        uint64_t kept = 0;
-        if (wgv_host_charge_kept(ctx, opcode, &kept)) {
-            wgv_host_exec[opcode](ctx, &args);
-            wgv_host_kept(ctx, opcode, kept, NULL, WGV_OBJ_NONE);
-        }
-    }
+    command_execute(ctx, opcode, wgv_command_shape[opcode], &args, 0, 0, "");
     *alive = !ctx->lost;
     return true;
 }
@@ -156,7 +192,6 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
      * one does not accept goes through the table decoder, which says why. */
     wgv_fast_decode_fn fast = h.opcode < WGV_OP_COUNT ? wgv_host_fast_decode[h.opcode] : NULL;
     bool alive;
-    ctx->cmd_claims = 0;
     if (fast && run_fast(ctx, h.opcode, fast, cmd + sizeof(h), size - sizeof(h), &alive))
         return alive;
     if (h.opcode == 0 || h.opcode >= WGV_OP_COUNT || !wgv_host_exec[h.opcode]) {
@@ -171,13 +206,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     }
     struct wgv_reader r;
     wgv_reader_init(&r, cmd + sizeof(h), size - sizeof(h));
-    ctx->cmd_claims = 0;
-    ctx->cmd_error_object = false;
-    ctx->cmd_over_quota = false;
-    ctx->cmd_claim_why = NULL;
-    ctx->cmd_receiver = NULL;
-    ctx->cmd_named = NULL;
-    ctx->cmd_serial++;
+    command_begin(ctx);
     size_t arena0 = ctx->arena.total;
     if (!wgv_decode(&wgv_host_abi, &ctx->ops, shape, args, &r, &ctx->arena)) {
         /* A refused claim is the decoder's last step: say why. */
@@ -200,28 +229,7 @@ static bool run_command(struct wgv_context *ctx, const uint8_t *cmd, size_t size
     /* What the arguments hold beyond fixed-size values, which the backend
      * may keep: structs, arrays, strings, byte blocks. */
     uint64_t kept = ctx->arena.total - arena0 + r.payload;
-    bool ran = false;
-    char msg[192];
-    if (ctx->cmd_over_quota) {
-        snprintf(msg, sizeof(msg), "%s: this context already holds %u objects, its limit",
-                 wgv_command_name[h.opcode], ctx->policy.max_objects);
-        wgv_host_report_error(ctx, WGPUErrorType_OutOfMemory, msg);
-    } else if (r.unsupported[0] || ctx->cmd_error_object) {
-        snprintf(msg, sizeof(msg), "%s: %s", wgv_command_name[h.opcode],
-                 r.unsupported[0] ? r.unsupported : "an argument is an invalid object");
-        wgv_host_report_error(ctx, WGPUErrorType_Validation, msg);
-    } else if (wgv_host_charge(ctx, cost, wgv_command_name[h.opcode])) {
-        if (wgv_host_charge_kept(ctx, h.opcode, &kept)) {
-            wgv_host_exec[h.opcode](ctx, args);
-            ran = true;
-            if (ctx->cmd_claims)
-                wgv_host_kept(ctx, h.opcode, kept, ctx->cmd_claim[0], claim_type(shape, 0));
-            else
-                wgv_host_kept(ctx, h.opcode, kept, NULL, WGV_OBJ_NONE);
-        } else {
-            ctx->memory_used -= cost;
-        }
-    }
+    bool ran = command_execute(ctx, h.opcode, shape, args, cost, kept, r.unsupported);
     if (!ran)
         answer_skipped(ctx, h.opcode, args);
     /* Objects the command made belong to its device and carry their cost;
