@@ -28,6 +28,17 @@
 
 static struct wgv_server *running;
 
+/* A whole decimal number from 0 to max into *out; false if `s` is not one. */
+static bool parse_count(const char *s, unsigned long max, unsigned *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end || end == s || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -121,13 +132,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--max-shader-kib") && i + 1 < argc)
             cfg.policy.max_shader_bytes = strtoull(argv[++i], NULL, 10) << 10;
         else if (!strcmp(argv[i], "--max-guests-per-user") && i + 1 < argc) {
-            char *end;
-            unsigned long v = strtoul(argv[++i], &end, 10);
-            if (*end || end == argv[i] || v > 1000000) {
+            if (!parse_count(argv[++i], 1000000, &cfg.max_guests_per_user)) {
                 fprintf(stderr, "wgv-server: --max-guests-per-user takes a count (0: no limit)\n");
                 return 2;
             }
-            cfg.max_guests_per_user = (unsigned)v;
         }
         else if (!strcmp(argv[i], "--bulk-kib") && i + 1 < argc) {
             char *end;
@@ -161,13 +169,10 @@ int main(int argc, char **argv)
             cfg.seccomp_log = !strcmp(argv[i], "--seccomp-log");
             needs_isolate = argv[i];
         } else if (!strcmp(argv[i], "--pool") && i + 1 < argc) {
-            char *end;
-            unsigned long v = strtoul(argv[++i], &end, 10);
-            if (*end || end == argv[i] || v > 64) {
+            if (!parse_count(argv[++i], 64, &cfg.pool)) {
                 fprintf(stderr, "wgv-server: --pool takes a count from 0 to 64\n");
                 return 2;
             }
-            cfg.pool = (unsigned)v;
             needs_isolate = "--pool";
         } else if (!strcmp(argv[i], "--pool-warm")) {
             cfg.pool_warm = true;
@@ -176,13 +181,10 @@ int main(int argc, char **argv)
             cfg.user = argv[++i];
             needs_isolate = "--user";
         } else if (!strcmp(argv[i], "--watchdog") && i + 1 < argc) {
-            char *end;
-            unsigned long v = strtoul(argv[++i], &end, 10);
-            if (*end || end == argv[i] || v > 24 * 3600) {
+            if (!parse_count(argv[++i], 24 * 3600, &cfg.watchdog_s)) {
                 fprintf(stderr, "wgv-server: --watchdog takes whole seconds (0 to 86400)\n");
                 return 2;
             }
-            cfg.watchdog_s = (unsigned)v;
             watchdog_set = true;
         }
         else if (!strcmp(argv[i], "--help")) {
