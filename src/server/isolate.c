@@ -298,10 +298,7 @@ static int pool_receive(struct wgv_server *s, int ctl, uint32_t *id)
 {
     struct pool_handoff h;
     struct iovec iov = {&h, sizeof(h)};
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
+    union wgv_fd_control u;
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                          .msg_controllen = sizeof(u.buf)};
     ssize_t n;
@@ -437,18 +434,9 @@ static bool hand_off(struct wgv_server *s, int sock, uid_t uid)
             continue;
         struct pool_handoff h = {s->next_id + 1};
         struct iovec iov = {&h, sizeof(h)};
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        memset(&u, 0, sizeof(u));
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                             .msg_controllen = sizeof(u.buf)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &sock, sizeof(sock));
+        union wgv_fd_control ctl;
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+        wgv_msg_attach_fd(&msg, &ctl, sock);
         bool sent = sendmsg(w->ctl, &msg, MSG_NOSIGNAL) == (ssize_t)sizeof(h);
         close(w->ctl);
         w->ctl = -1;

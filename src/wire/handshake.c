@@ -106,27 +106,28 @@ static int wait_ready(int sock, short events, int64_t deadline, const char *what
     }
 }
 
+void wgv_msg_attach_fd(struct msghdr *mh, union wgv_fd_control *ctl, int fd)
+{
+    memset(ctl, 0, sizeof(*ctl));
+    mh->msg_control = ctl->buf;
+    mh->msg_controllen = sizeof(ctl->buf);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+}
+
 static int send_msg(int sock, const uint8_t *buf, size_t len, int fd, int64_t deadline,
                     const char *what, char *err, size_t errlen)
 {
     size_t done = 0;
     while (done < len) {
         struct iovec iov = {.iov_base = (void *)(buf + done), .iov_len = len - done};
-        union {
-            struct cmsghdr align;
-            char buf[CMSG_SPACE(sizeof(int))];
-        } ctl;
+        union wgv_fd_control ctl;
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-        if (fd >= 0 && done == 0) {
-            memset(&ctl, 0, sizeof(ctl));
-            mh.msg_control = ctl.buf;
-            mh.msg_controllen = sizeof(ctl.buf);
-            struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-        }
+        if (fd >= 0 && done == 0)
+            wgv_msg_attach_fd(&mh, &ctl, fd);
         ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             done += (size_t)n;

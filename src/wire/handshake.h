@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "shm.h"
 
@@ -107,5 +108,13 @@ int wgv_peer_wait(int sock, int timeout_ms);
 
 /* Name of a wgv_hs_status (positive or negative). */
 const char *wgv_hs_status_str(int status);
+
+/* Control data with room for one passed descriptor. */
+union wgv_fd_control {
+    struct cmsghdr align;
+    char buf[CMSG_SPACE(sizeof(int))];
+};
+/* Attaches descriptor `fd` to `mh` (SCM_RIGHTS), in the control data `ctl`. */
+void wgv_msg_attach_fd(struct msghdr *mh, union wgv_fd_control *ctl, int fd);
 
 #endif
