@@ -220,6 +220,11 @@ void wgv_host_store_charged(struct wgv_context *ctx, unsigned type, uint64_t han
  * the command must not run (past the quota; a recording is made invalid). */
 bool wgv_host_charge_kept(struct wgv_context *ctx, unsigned opcode, uint64_t *kept);
 
+/* The common case of wgv_host_charge_kept, for a fixed-size command that
+ * names nothing but objects: recorded into a live recording that has room.
+ * Charges it and returns true; false: take wgv_host_charge_kept's way. */
+bool wgv_host_charge_recorded(struct wgv_context *ctx, unsigned opcode);
+
 /* After the command ran: gives the charged bytes to the objects that hold
  * them (`made`, of type `made_type`: the first object it created, or NULL),
  * and returns those of the command buffers a submit consumed. */

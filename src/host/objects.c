@@ -18,20 +18,6 @@ void wgv_objects_fini(struct wgv_objects *o)
     o->live = 0;
 }
 
-struct wgv_slot *wgv_objects_get(struct wgv_objects *o, unsigned type, uint64_t handle)
-{
-    if (type == WGV_OBJ_NONE || type >= WGV_OBJ_COUNT)
-        return NULL;
-    struct wgv_table *t = &o->tables[type];
-    uint32_t id = wgv_handle_id(handle);
-    if (id == 0 || id >= t->len)
-        return NULL;
-    struct wgv_slot *s = &t->slots[id];
-    if (s->state == WGV_SLOT_FREE || s->gen != wgv_handle_gen(handle))
-        return NULL;
-    return s;
-}
-
 /* Makes room for ids up to `need - 1`; false when the table may not grow
  * that far or memory is short. */
 static bool table_grow(struct wgv_table *t, uint64_t need)

@@ -62,8 +62,21 @@ void wgv_objects_init(struct wgv_objects *o, size_t max_objects);
 void wgv_objects_fini(struct wgv_objects *o);
 
 /* The slot of a handle if its id, generation and type match a slot that is
- * not free; NULL otherwise. */
-struct wgv_slot *wgv_objects_get(struct wgv_objects *o, unsigned type, uint64_t handle);
+ * not free; NULL otherwise. Inline: every command looks its objects up. */
+static inline struct wgv_slot *wgv_objects_get(struct wgv_objects *o, unsigned type,
+                                               uint64_t handle)
+{
+    if (type == WGV_OBJ_NONE || type >= WGV_OBJ_COUNT)
+        return NULL;
+    struct wgv_table *t = &o->tables[type];
+    uint32_t id = wgv_handle_id(handle);
+    if (id == 0 || id >= t->len)
+        return NULL;
+    struct wgv_slot *s = &t->slots[id];
+    if (s->state == WGV_SLOT_FREE || s->gen != wgv_handle_gen(handle))
+        return NULL;
+    return s;
+}
 
 /* Claims the slot of a handle a command creates: the id is at most one past
  * the table (and one past it only while fewer than WGV_OBJECTS_FREE_SLACK

@@ -60,12 +60,15 @@ void wgv_host_store_charged(struct wgv_context *ctx, unsigned type, uint64_t han
  * variable-size parts of its arguments: a rough upper bound. */
 #define WGV_RECORD_COST 64
 
-/* The object the command names first, looked up again: a claim may have
- * moved its table. */
+/* The object the command names first, if it is still there; looked up
+ * again when a claim may have moved its table. */
 static struct wgv_slot *receiver(struct wgv_context *ctx)
 {
-    if (!ctx->cmd_receiver)
+    struct wgv_slot *s = ctx->cmd_receiver;
+    if (!s)
         return NULL;
+    if (!ctx->cmd_claims)
+        return s->state == WGV_SLOT_FREE ? NULL : s;
     return wgv_objects_get(&ctx->objects, ctx->cmd_receiver_type, ctx->cmd_receiver_handle);
 }
 
@@ -154,6 +157,20 @@ bool wgv_host_charge_kept(struct wgv_context *ctx, unsigned opcode, uint64_t *ke
     }
     r->bytes += *kept;
     ctx->cmd_record = r;
+    return true;
+}
+
+bool wgv_host_charge_recorded(struct wgv_context *ctx, unsigned opcode)
+{
+    struct wgv_slot *s = ctx->cmd_receiver;
+    if (wgv_command_keeps[opcode] != WGV_KEEPS_RECORD || !s || ctx->cmd_named ||
+        ctx->cmd_claims || ctx->cmd_error_object || ctx->cmd_over_quota)
+        return false;
+    struct wgv_record *r = s->record;
+    if (!r || r->finished || r->failed || !fits(ctx, WGV_RECORD_COST))
+        return false;
+    ctx->memory_used += WGV_RECORD_COST;
+    r->bytes += WGV_RECORD_COST;
     return true;
 }
 

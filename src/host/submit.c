@@ -179,7 +179,12 @@ static bool run_fast(struct wgv_context *ctx, unsigned opcode, wgv_fast_decode_f
     command_begin(ctx);
     if (!fast(&ctx->ops, body, len, &args))
         return false;
-    command_execute(ctx, opcode, wgv_command_shape[opcode], &args, 0, 0, "");
+    /* Draws, dispatches and the like into a recording with room take the
+     * short way: the same charge, nothing else to check or hand over. */
+    if (wgv_host_charge_recorded(ctx, opcode))
+        wgv_host_exec[opcode](ctx, &args);
+    else
+        command_execute(ctx, opcode, wgv_command_shape[opcode], &args, 0, 0, "");
     *alive = !ctx->lost;
     return true;
 }
@@ -295,7 +300,8 @@ static int run_commands(struct wgv_context *ctx, const uint8_t *cmds, size_t len
                               size - sizeof(struct wgv_cmd_header), true) == 0;
         } else {
             ok = run_command(ctx, cmds + pos, size);
-            wgv_arena_reset(&ctx->arena);
+            if (ctx->arena.total)
+                wgv_arena_reset(&ctx->arena);
         }
         if (!ok)
             return -1;
