@@ -212,7 +212,7 @@ struct wgv_client *wgv_client_create(char *err, size_t errlen)
     }
     c->t = wgv_transport_open(err, errlen);
     c->reply_buf = malloc(WGV_MESSAGE_MAX);
-    c->copier = wgv_copier_create(WGV_COPY_HELPERS_DEFAULT);
+    c->copier = wgv_copier_create(WGV_COPY_HELPERS_AUTO);
     if (!c->t || !c->reply_buf) {
         if (c->t)
             c->t->destroy(c->t);

@@ -74,7 +74,7 @@ struct wgv_context *wgv_context_create_warm(struct wgv_host *host, uint32_t id,
     wgv_writer_init(&ctx->reply);
     ctx->pending.next = ctx->pending.prev = &ctx->pending;
     ctx->ops = wgv_host_codec_ops(ctx);
-    ctx->copier = wgv_copier_create(WGV_COPY_HELPERS_DEFAULT);
+    ctx->copier = wgv_copier_create(WGV_COPY_HELPERS_AUTO);
     ctx->instance = warm ? (WGPUInstance)warm : ctx->procs->createInstance(NULL);
     if (!ctx->instance) {
         wgv_host_log(host, WGV_LOG_ERROR, "context %u: the backend created no instance", id);

@@ -64,7 +64,7 @@ static void usage(FILE *f)
             "  --max-shader-kib K source of one shader module (default 16384)\n"
             "  --max-guests-per-user N  guests served at once for one user other than this\n"
             "                 server's own and root (default %d; 0: no limit); more are refused\n"
-            "  --bulk-kib K   each guest's shared bulk area, a multiple of 4 (default 524288);\n"
+            "  --bulk-kib K   each guest's shared bulk area, a multiple of 4 (default 2097152);\n"
             "                 larger transfers go through it in chunks\n"
             "  --allow-toggle NAME  let guests set Dawn toggle NAME (repeatable); besides a\n"
             "                 built-in few, toggles guests ask for are dropped and logged\n"

@@ -64,12 +64,26 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
+unsigned wgv_copy_helpers_for(long cpus)
+{
+    if (cpus <= 1)
+        return 0;
+    long h = cpus / 2 - 1;
+    if (h < 3)
+        h = 3;
+    if (h > WGV_COPY_HELPERS_MAX)
+        h = WGV_COPY_HELPERS_MAX;
+    return h > cpus - 1 ? (unsigned)(cpus - 1) : (unsigned)h;
+}
+
 struct wgv_copier *wgv_copier_create(unsigned helpers)
 {
     struct wgv_copier *c = calloc(1, sizeof(*c));
     if (!c)
         return NULL;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (helpers == WGV_COPY_HELPERS_AUTO)
+        helpers = wgv_copy_helpers_for(cpus);
     if (cpus > 1 && helpers > (unsigned long)cpus - 1)
         helpers = (unsigned)cpus - 1;
     if (cpus <= 1)

@@ -10,17 +10,21 @@
 
 /* Below this a copy runs on the calling thread alone. */
 #define WGV_COPY_SPLIT_MIN ((size_t)4 << 20)
-/* Most helper threads a copier starts (the caller copies a part too), and
- * how many the library's copiers ask for: four threads in all reach most of
- * a server's memory bandwidth without taking many cores from the GPU's
- * other users. */
+/* Most helper threads a copier starts (the caller copies a part too). */
 #define WGV_COPY_HELPERS_MAX 7
-#define WGV_COPY_HELPERS_DEFAULT 3
+/* What the library's copiers ask for: wgv_copy_helpers_for(CPUs online). */
+#define WGV_COPY_HELPERS_AUTO 0xffffffffu
 
 struct wgv_copier;
 
-/* A copier with up to `helpers` helper threads (capped by the CPUs online
- * less one, and WGV_COPY_HELPERS_MAX); NULL only when out of memory. */
+/* Helper threads for a machine of `cpus` CPUs: one per two CPUs beyond the
+ * first two, at least 3, at most WGV_COPY_HELPERS_MAX and the CPUs less one
+ * (a core's memcpy reaches a fraction of a server's memory bandwidth; half
+ * the cores leave the rest to the GPU's other users). */
+unsigned wgv_copy_helpers_for(long cpus);
+/* A copier with up to `helpers` helper threads (WGV_COPY_HELPERS_AUTO: by
+ * the CPUs online; capped by them less one, and WGV_COPY_HELPERS_MAX); NULL
+ * only when out of memory. */
 struct wgv_copier *wgv_copier_create(unsigned helpers);
 /* Ends the helpers and frees the copier (NULL: nothing). */
 void wgv_copier_destroy(struct wgv_copier *c);

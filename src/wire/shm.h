@@ -23,7 +23,7 @@
 
 #define WGV_SHM_DEFAULT_CMD_RING (4ull << 20)
 #define WGV_SHM_DEFAULT_REPLY_RING (1ull << 20)
-#define WGV_SHM_DEFAULT_BULK (512ull << 20)
+#define WGV_SHM_DEFAULT_BULK (2ull << 30)
 /* Absolute caps, whatever the policy says. */
 #define WGV_SHM_MAX_RING ((uint64_t)WGV_RING_MAX_SIZE)
 #define WGV_SHM_MAX_BULK (64ull << 30)
